@@ -14,7 +14,7 @@
 #   tests/fuzz/fuzz_*.c   -> one libFuzzer target each (`make fuzz`)
 #   tests/bench/bench_*.c -> one benchmark each (`make bench`)
 #
-# Variables: VARIANT (release debug asan ubsan fuzz det-*), V=1 for verbose commands,
+# Variables: VARIANT (release debug clang asan ubsan fuzz det-*), V=1 for verbose commands,
 # FUZZ_SECONDS per fuzz target, SHARED (the directory holding vectors/).
 
 VARIANT ?= release
@@ -38,12 +38,14 @@ OPT_release := -O2 -g
 OPT_debug := -O0 -g3
 OPT_asan := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 OPT_ubsan := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all
+OPT_clang := -O2 -g
 OPT_fuzz := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 OPT_det-gcc-O0 := -O0
 OPT_det-gcc-O2 := -O2
 OPT_det-clang-O2 := -O2
 OPT_det-clang-san := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 CC_fuzz := clang
+CC_clang := clang
 CC_det-gcc-O0 := gcc
 CC_det-gcc-O2 := gcc
 CC_det-clang-O2 := clang
@@ -53,7 +55,7 @@ ifneq ($(CC_$(VARIANT)),)
 CC := $(CC_$(VARIANT))
 endif
 ifeq ($(origin OPT_$(VARIANT)),undefined)
-$(error unknown VARIANT '$(VARIANT)': use release, debug, asan, ubsan or fuzz)
+$(error unknown VARIANT '$(VARIANT)': use release, debug, clang, asan, ubsan or fuzz)
 endif
 OPT := $(OPT_$(VARIANT))
 SAN := $(filter -fsanitize=%,$(OPT))

@@ -11,8 +11,13 @@
 
 /* Reads one line from the terminal with echo off. Returns its length or -1. */
 static long read_tty(char *buf, size_t cap, const char *prompt) {
-    FILE *tty = fopen("/dev/tty", "r+");
-    if (!tty) {
+    /* Separate streams for reading and writing: a stream opened "r+" may not switch
+     * between input and output without repositioning. */
+    FILE *tty = fopen("/dev/tty", "r");
+    FILE *out = tty ? fopen("/dev/tty", "w") : NULL;
+    if (!out) {
+        if (tty)
+            fclose(tty);
         fprintf(stderr, "error: no terminal to ask for the passphrase; set %s\n",
                 CN_PASSPHRASE_ENV);
         return -1;
@@ -25,12 +30,13 @@ static long read_tty(char *buf, size_t cap, const char *prompt) {
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         (void)tcsetattr(fd, TCSAFLUSH, &quiet);
     }
-    fprintf(tty, "%s", prompt);
-    fflush(tty);
+    fprintf(out, "%s", prompt);
+    fflush(out);
     char *got = fgets(buf, (int)cap, tty);
     if (have_term)
         (void)tcsetattr(fd, TCSAFLUSH, &old);
-    fprintf(tty, "\n");
+    fprintf(out, "\n");
+    fclose(out);
     fclose(tty);
     if (!got)
         return -1;
