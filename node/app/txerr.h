@@ -1,0 +1,48 @@
+/* Result codes of transactions: admission (check_tx, mempool) and execution (receipts).
+ *
+ * One table gives each code its number (stable: it is stored in receipts and documented in
+ * docs/protocol.md), a short machine name for API errors, the HTTP status the API answers
+ * with when admission fails, and a default message. Codes are never renumbered; new ones
+ * are appended.
+ */
+#ifndef CLEARNODE_NODE_APP_TXERR_H
+#define CLEARNODE_NODE_APP_TXERR_H
+
+typedef enum {
+    CN_TX_OK = 0,
+    /* admission: the bytes */
+    CN_TX_TOO_LARGE = 1,        /* over CN_CAP_TX */
+    CN_TX_MALFORMED = 2,        /* not a Signed envelope, or a Tx body that does not decode */
+    CN_TX_WRONG_CHAIN = 3,      /* chain_id differs */
+    CN_TX_BAD_SIGNER = 4,       /* signer is not a valid 32-byte x-only key */
+    CN_TX_BAD_SIGNATURE = 5,    /* signature does not verify */
+    CN_TX_UNKNOWN_SIGNER = 6,   /* signer is not a registered account */
+    CN_TX_NOT_PERMITTED = 7,    /* signer's roles do not allow this kind */
+    CN_TX_BAD_NONCE = 8,        /* nonce already used, or beyond the nonce window */
+    CN_TX_DUPLICATE = 9,        /* the same tx is already in the mempool or committed */
+    CN_TX_MEMPOOL_FULL = 10,    /* mempool count or byte cap reached */
+    CN_TX_NO_KIND = 11,         /* Tx has no kind set */
+    CN_TX_INVALID_FIELD = 12,   /* a field fails validation (message names it) */
+    /* execution */
+    CN_TX_UNKNOWN_ASSET = 20,
+    CN_TX_UNKNOWN_ACCOUNT = 21,      /* a referenced account is not registered */
+    CN_TX_ALREADY_REGISTERED = 22,
+    CN_TX_INSUFFICIENT_FUNDS = 23,
+    CN_TX_OVERFLOW = 24,             /* an amount or supply would exceed int64 */
+    CN_TX_DUPLICATE_DEPOSIT = 25,    /* deposit_ref already minted */
+    CN_TX_UNSUPPORTED = 26,          /* kind not handled by this chain version yet */
+    CN_TX_CONTRACT_ERROR = 27,       /* the contract trapped or ran out of gas */
+    CN_TX_UNKNOWN_CONTRACT = 28,
+    CN_TX_HALTED = 29,               /* asset or market halted by a circuit breaker */
+    CN_TX_MARGIN = 30,               /* would breach the margin requirement */
+    CN_TX_INTERNAL = 99,             /* storage failure; the node stops */
+} cn_txerr;
+
+/* Machine name ("bad_signature"), used as the API's error.code. */
+const char *cn_txerr_name(cn_txerr e);
+/* Default human message. */
+const char *cn_txerr_message(cn_txerr e);
+/* HTTP status for an admission failure (400, 401, 403, 409, 413, 503, ...); 200 for OK. */
+int cn_txerr_http_status(cn_txerr e);
+
+#endif

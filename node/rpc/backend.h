@@ -1,0 +1,42 @@
+/* What the HTTP API needs from the node.
+ *
+ * The RPC server (node/rpc) knows nothing of the app, the store or consensus: it calls this
+ * table, which the node fills in (and unit tests fill with a fake). Every function is called
+ * on the node's event-loop thread. Query functions return a new jansson object the server
+ * owns and frees, or NULL for "not found".
+ */
+#ifndef CLEARNODE_NODE_RPC_BACKEND_H
+#define CLEARNODE_NODE_RPC_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "node/app/txerr.h"
+
+struct evbuffer;
+
+typedef struct cn_rpc_backend {
+    void *ctx;
+    /* Admits encoded Signed transaction bytes into the mempool. Fills `hash` (the tx id,
+     * H_tag("clearnode/tx", bytes)) whenever the bytes are within the size cap, and `msg`
+     * with a specific reason on failure. */
+    cn_txerr (*submit_tx)(void *ctx, const uint8_t *bytes, size_t len, uint8_t hash[32],
+                          char *msg, size_t msg_cap);
+    /* {"hash","height","index","code","code_name","message","gas_used","events":[...]}
+     * or NULL when the tx is not committed. */
+    json_t *(*get_tx)(void *ctx, const uint8_t hash[32]);
+    /* {"pubkey","roles":[...],"nonce","balances":{"ASSET":"amount",...}} or NULL. */
+    json_t *(*get_account)(void *ctx, const uint8_t pubkey[32]);
+    /* {"height","id","header":{...},"txs":[hash...],"last_commit":{...}} or NULL. */
+    json_t *(*get_block)(void *ctx, uint64_t height);
+    /* Raw encoded Block bytes (malloc'd, caller frees). Returns 0 when not found. */
+    int (*get_block_raw)(void *ctx, uint64_t height, uint8_t **bytes, size_t *len);
+    /* {"chain_id","height","app_hash","block_id","time","peers","mempool":{...},...} */
+    json_t *(*get_status)(void *ctx);
+    /* Appends Prometheus text-format metrics. */
+    void (*write_metrics)(void *ctx, struct evbuffer *out);
+} cn_rpc_backend;
+
+#endif
