@@ -12,9 +12,16 @@ static void usage(FILE *out) {
             "commands:\n"
             "  keys new [--out FILE] [--dev] [--force]   create a key (encrypted unless --dev)\n"
             "  keys show FILE [--json]                   print a key file's public key\n"
+            "  tx register-client|deposit|transfer ...   sign and submit a transaction\n"
+            "  tx sign KIND ... --out FILE               sign offline into a file\n"
+            "  tx send FILE                              submit a signed file\n"
+            "  query account|tx|block|status ...         read the chain through a node\n"
             "\n"
             "Run 'clearctl <command> --help' for details. Passphrases come from the\n"
-            "CLEARNODE_PASSPHRASE environment variable or a terminal prompt.\n");
+            "CLEARNODE_PASSPHRASE environment variable or a terminal prompt. The node URL\n"
+            "comes from --node, else CLEARNODE_NODE, else http://127.0.0.1:26657.\n"
+            "\n"
+            "exit codes: 0 ok, 1 rejected or failed, 2 usage error, 3 node unreachable\n");
 }
 
 int main(int argc, char **argv) {
@@ -29,6 +36,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "keys") == 0)
         return clearctl_keys(argc - 2, argv + 2);
+    if (strcmp(argv[1], "tx") == 0)
+        return clearctl_tx(argc - 2, argv + 2);
+    if (strcmp(argv[1], "query") == 0)
+        return clearctl_query(argc - 2, argv + 2);
     fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
