@@ -1,0 +1,46 @@
+/* Internals shared by app.c (open, admission, proposals) and exec.c (finalize, commit). */
+#ifndef CLEARNODE_NODE_APP_APP_INTERNAL_H
+#define CLEARNODE_NODE_APP_APP_INTERNAL_H
+
+#include <pthread.h>
+
+#include "node/app/app.h"
+#include "node/app/ledger.h"
+#include "node/app/state.h"
+#include "proto/codec.h"
+
+struct cn_app {
+    cn_store *store;
+    const cn_genesis *g;
+    uint8_t validators_hash[32];
+    cn_tip tip;
+    cn_sigcache sigs;
+    cn_block_result *pending;
+    pthread_mutex_t stats_mu;
+    cn_app_stats stats;
+};
+
+/* A tx decoded for checks: the envelope and the body, each in its own arena. */
+typedef struct {
+    cn_pb spb, tpb;
+    const Clearnode__V1__Signed *s;
+    const Clearnode__V1__Tx *tx;
+} cn_parsed_tx;
+
+void cn_parsed_free(cn_parsed_tx *p);
+
+/* Stateless admission: decoding, signer and signature lengths, chain id, kind supported,
+ * fields. On failure the message is specific. */
+cn_txerr cn_app_parse_tx(const cn_app *app, const uint8_t *bytes, size_t len, cn_parsed_tx *p,
+                         char *msg, size_t cap);
+
+/* Signer registered and permitted for the kind; fills acct. */
+cn_txerr cn_app_authorize(cn_overlay *ov, const cn_parsed_tx *p, cn_account *acct, char *msg,
+                          size_t cap);
+
+/* Verifies the signature unless the id is in the sigcache (consume: remove it). */
+cn_txerr cn_app_verify_sig(cn_app *app, const cn_parsed_tx *p, const uint8_t id[32],
+                           int consume, char *msg, size_t cap);
+
+
+#endif

@@ -1,0 +1,289 @@
+/* The RPC backend table (node/rpc/backend.h) over the node's app, mempool and store.
+ *
+ * Every query reads one consistent read snapshot of the committed state; nothing here writes.
+ * Shapes are documented in docs/api.md; amounts are JSON strings (int64 may exceed what
+ * JavaScript numbers hold exactly), heights, nonces and times are JSON integers.
+ */
+#include "node/chain/node_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "crypto/encoding.h"
+#include "crypto/hash.h"
+#include "node/app/ledger.h"
+#include "node/app/state.h"
+#include "crypto/bytes.h"
+#include "node/store/keys.h"
+
+static json_t *hexj(const uint8_t *p, size_t n) {
+    char *s = malloc(2 * n + 1);
+    if (!s)
+        return NULL;
+    cn_hex_encode(s, p, n);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+static json_t *i64s(int64_t v) {
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)v);
+    return json_string(s);
+}
+
+static cn_txerr be_submit(void *ctx, const uint8_t *bytes, size_t len, uint8_t hash[32],
+                          char *msg, size_t cap) {
+    cn_node *n = ctx;
+    return cn_mempool_add(n->mp, bytes, len, hash, msg, cap);
+}
+
+/* A decoded receipt as JSON. */
+static json_t *receipt_json(const uint8_t hash[32], const Clearnode__V1__Receipt *r) {
+    json_t *evs = json_array();
+    for (size_t i = 0; i < r->n_events; i++) {
+        json_t *attrs = json_object();
+        for (size_t j = 0; j < r->events[i]->n_attrs; j++)
+            json_object_set_new(attrs, r->events[i]->attrs[j]->key,
+                                json_string(r->events[i]->attrs[j]->value));
+        json_array_append_new(evs, json_pack("{s:s, s:o}", "type", r->events[i]->type, "attrs",
+                                             attrs));
+    }
+    return json_pack("{s:o, s:I, s:i, s:i, s:s, s:s, s:I, s:o}", "hash", hexj(hash, 32),
+                     "height", (json_int_t)r->height, "index", (int)r->index, "code",
+                     (int)r->code, "code_name", cn_txerr_name((cn_txerr)r->code), "message",
+                     r->message, "gas_used", (json_int_t)r->gas_used, "events", evs);
+}
+
+static json_t *be_get_tx(void *ctx, const uint8_t hash[32]) {
+    cn_node *n = ctx;
+    cn_store_rtxn *r;
+    if (cn_store_read_begin(n->store, &r) != CN_STORE_OK)
+        return NULL;
+    const void *v;
+    size_t len;
+    json_t *out = NULL;
+    if (cn_store_read_get(r, CN_DB_TXS, hash, 32, &v, &len) == CN_STORE_OK) {
+        cn_pb pb;
+        if (cn_decode(CN_MSG_RECEIPT, v, len, &pb) == CN_DECODE_OK) {
+            out = receipt_json(hash, (const Clearnode__V1__Receipt *)pb.msg);
+            cn_pb_free(&pb);
+        }
+    }
+    cn_store_read_end(r);
+    return out;
+}
+
+static json_t *roles_json(uint32_t roles) {
+    json_t *a = json_array();
+    for (unsigned b = 0; b < 7; b++)
+        if (roles & (1u << b))
+            json_array_append_new(a, json_string(cn_role_name(1u << b)));
+    return a;
+}
+
+static json_t *be_get_account(void *ctx, const uint8_t pub[32]) {
+    cn_node *n = ctx;
+    cn_store_rtxn *r;
+    if (cn_store_read_begin(n->store, &r) != CN_STORE_OK)
+        return NULL;
+    cn_overlay ov;
+    cn_overlay_init(&ov, r);
+    cn_account a;
+    json_t *out = NULL;
+    if (cn_state_get_account(&ov, pub, &a) == 1) {
+        json_t *bal = json_object();
+        cn_key k;
+        cn_key_start(&k, CN_SK_BALANCE);
+        cn_key_bytes(&k, pub, 32);
+        cn_store_iter *it;
+        if (cn_store_iter_read(&it, r, CN_DB_STATE, k.b, k.len, NULL, 0, 0) == CN_STORE_OK) {
+            const void *kk, *vv;
+            size_t kl, vl;
+            while (cn_store_iter_next(it, &kk, &kl, &vv, &vl) == CN_STORE_OK) {
+                if (vl != 8 || kl <= 33 || kl > 33 + CN_SYMBOL_MAX)
+                    continue;
+                char sym[CN_SYMBOL_MAX + 1];
+                memcpy(sym, (const uint8_t *)kk + 33, kl - 33);
+                sym[kl - 33] = 0;
+                json_object_set_new(bal, sym, i64s(cn_get_be64_signed(vv)));
+            }
+            cn_store_iter_close(it);
+        }
+        out = json_pack("{s:o, s:s, s:s, s:o, s:I, s:I, s:o}", "pubkey", hexj(pub, 32), "kind",
+                        a.kind == CN_ACCT_MEMBER ? "member" : "client", "label", a.label,
+                        "roles", roles_json(a.roles), "nonce", (json_int_t)a.nonce,
+                        "next_nonce", (json_int_t)(a.nonce + 1), "balances", bal);
+        if (out && a.kind == CN_ACCT_CLIENT)
+            json_object_set_new(out, "registrar", hexj(a.registrar, 32));
+        if (out && a.power > 0)
+            json_object_set_new(out, "power", json_integer(a.power));
+    }
+    cn_overlay_free(&ov);
+    cn_store_read_end(r);
+    return out;
+}
+
+static json_t *commit_json(const Clearnode__V1__Commit *c) {
+    json_t *pcs = json_array();
+    for (size_t i = 0; i < c->n_precommits; i++) {
+        const Clearnode__V1__Signed *s = c->precommits[i];
+        json_t *o = json_pack("{s:o, s:o}", "validator", hexj(s->signer.data, s->signer.len),
+                              "sig", hexj(s->sig.data, s->sig.len));
+        cn_pb vpb;
+        if (cn_decode(CN_MSG_VOTE, s->body.data, s->body.len, &vpb) == CN_DECODE_OK) {
+            json_object_set_new(o, "timestamp",
+                                json_integer((json_int_t)((Clearnode__V1__Vote *)vpb.msg)->timestamp));
+            cn_pb_free(&vpb);
+        }
+        json_array_append_new(pcs, o);
+    }
+    return json_pack("{s:I, s:i, s:o, s:o}", "height", (json_int_t)c->height, "round",
+                     (int)c->round, "block_id", hexj(c->block_id.data, c->block_id.len),
+                     "precommits", pcs);
+}
+
+static json_t *header_json(const Clearnode__V1__Header *h) {
+    return json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "chain_id",
+                     h->chain_id, "height", (json_int_t)h->height, "time", (json_int_t)h->time,
+                     "last_block_id", hexj(h->last_block_id.data, h->last_block_id.len),
+                     "last_commit_hash", hexj(h->last_commit_hash.data, h->last_commit_hash.len),
+                     "tx_root", hexj(h->tx_root.data, h->tx_root.len), "app_hash",
+                     hexj(h->app_hash.data, h->app_hash.len), "validators_hash",
+                     hexj(h->validators_hash.data, h->validators_hash.len), "reserves_root",
+                     hexj(h->reserves_root.data, h->reserves_root.len), "proposer",
+                     hexj(h->proposer.data, h->proposer.len));
+}
+
+static json_t *be_get_block(void *ctx, uint64_t height) {
+    cn_node *n = ctx;
+    cn_store_rtxn *r;
+    if (height == 0 || cn_store_read_begin(n->store, &r) != CN_STORE_OK)
+        return NULL;
+    uint8_t k[8];
+    cn_key_height(k, height);
+    const void *v;
+    size_t len;
+    json_t *out = NULL;
+    cn_pb bpb = {0}, hpb = {0}, cpb = {0};
+    if (cn_store_read_get(r, CN_DB_BLOCKS, k, 8, &v, &len) == CN_STORE_OK &&
+        cn_decode(CN_MSG_BLOCK, v, len, &bpb) == CN_DECODE_OK) {
+        const Clearnode__V1__Block *b = (const Clearnode__V1__Block *)bpb.msg;
+        if (cn_decode(CN_MSG_HEADER, b->header.data, b->header.len, &hpb) == CN_DECODE_OK) {
+            uint8_t id[32];
+            cn_hash_tagged(id, CN_TAG_BLOCK, b->header.data, b->header.len);
+            json_t *txs = json_array();
+            for (size_t i = 0; i < b->n_txs; i++) {
+                uint8_t th[32];
+                cn_hash_tagged(th, CN_TAG_TX, b->txs[i].data, b->txs[i].len);
+                json_array_append_new(txs, hexj(th, 32));
+            }
+            out = json_pack("{s:I, s:o, s:o, s:o}", "height", (json_int_t)height, "id",
+                            hexj(id, 32), "header",
+                            header_json((const Clearnode__V1__Header *)hpb.msg), "txs", txs);
+            json_object_set_new(out, "last_commit",
+                                b->last_commit ? commit_json(b->last_commit) : json_null());
+            if (cn_store_read_get(r, CN_DB_COMMITS, k, 8, &v, &len) == CN_STORE_OK &&
+                cn_decode(CN_MSG_COMMIT, v, len, &cpb) == CN_DECODE_OK)
+                json_object_set_new(out, "commit",
+                                    commit_json((const Clearnode__V1__Commit *)cpb.msg));
+        }
+    }
+    cn_pb_free(&cpb);
+    cn_pb_free(&hpb);
+    cn_pb_free(&bpb);
+    cn_store_read_end(r);
+    return out;
+}
+
+static int be_get_block_raw(void *ctx, uint64_t height, uint8_t **bytes, size_t *len) {
+    cn_node *n = ctx;
+    cn_store_rtxn *r;
+    *bytes = NULL;
+    *len = 0;
+    if (height == 0 || cn_store_read_begin(n->store, &r) != CN_STORE_OK)
+        return 0;
+    uint8_t k[8];
+    cn_key_height(k, height);
+    const void *v;
+    size_t l;
+    int ok = 0;
+    if (cn_store_read_get(r, CN_DB_BLOCKS, k, 8, &v, &l) == CN_STORE_OK) {
+        *bytes = malloc(l ? l : 1);
+        if (*bytes) {
+            memcpy(*bytes, v, l);
+            *len = l;
+            ok = 1;
+        }
+    }
+    cn_store_read_end(r);
+    return ok;
+}
+
+static json_t *be_get_status(void *ctx) {
+    cn_node *n = ctx;
+    const cn_tip *t = cn_app_tip(n->app);
+    return json_pack("{s:s, s:I, s:o, s:o, s:I, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+                     "chain_id", n->g.chain_id, "height", (json_int_t)t->height, "app_hash",
+                     hexj(t->app_hash, 32), "block_id", hexj(t->block_id, 32), "time",
+                     (json_int_t)t->time_ms, "peers", 0, "validator", hexj(n->key.pub, 32),
+                     "genesis_hash", hexj(n->g.hash, 32), "mempool", "size",
+                     (json_int_t)cn_mempool_count(n->mp), "bytes",
+                     (json_int_t)cn_mempool_bytes(n->mp), "max_txs",
+                     (json_int_t)n->cfg.mempool_max_txs, "max_bytes",
+                     (json_int_t)n->cfg.mempool_max_bytes);
+}
+
+static void be_metrics(void *ctx, struct evbuffer *out) {
+    cn_node *n = ctx;
+    cn_app_stats st;
+    cn_app_stats_get(n->app, &st);
+    const cn_tip *t = cn_app_tip(n->app);
+    evbuffer_add_printf(out,
+                        "# HELP clearnode_height Last committed block height.\n"
+                        "# TYPE clearnode_height gauge\nclearnode_height %llu\n"
+                        "# HELP clearnode_blocks_total Blocks committed since start.\n"
+                        "# TYPE clearnode_blocks_total counter\nclearnode_blocks_total %llu\n"
+                        "# HELP clearnode_txs_committed_total Transactions committed since start.\n"
+                        "# TYPE clearnode_txs_committed_total counter\n"
+                        "clearnode_txs_committed_total %llu\n"
+                        "# HELP clearnode_txs_failed_total Committed transactions with a nonzero result code.\n"
+                        "# TYPE clearnode_txs_failed_total counter\nclearnode_txs_failed_total %llu\n"
+                        "# HELP clearnode_tx_per_second Committed transactions per second over recent blocks.\n"
+                        "# TYPE clearnode_tx_per_second gauge\nclearnode_tx_per_second %llu\n"
+                        "# HELP clearnode_block_time_ms Time to execute and commit the last block.\n"
+                        "# TYPE clearnode_block_time_ms gauge\nclearnode_block_time_ms %llu\n"
+                        "# HELP clearnode_mempool_txs Transactions in the mempool.\n"
+                        "# TYPE clearnode_mempool_txs gauge\nclearnode_mempool_txs %zu\n"
+                        "# HELP clearnode_mempool_bytes Bytes in the mempool.\n"
+                        "# TYPE clearnode_mempool_bytes gauge\nclearnode_mempool_bytes %llu\n",
+                        (unsigned long long)t->height, (unsigned long long)st.blocks,
+                        (unsigned long long)st.txs_committed, (unsigned long long)st.txs_failed,
+                        (unsigned long long)cn_node_tx_rate(n),
+                        (unsigned long long)st.last_block_ms, cn_mempool_count(n->mp),
+                        (unsigned long long)cn_mempool_bytes(n->mp));
+    evbuffer_add_printf(out, "# HELP clearnode_tx_rejected_total Transactions refused at "
+                             "admission, by result code.\n"
+                             "# TYPE clearnode_tx_rejected_total counter\n");
+    for (unsigned c = 1; c < 100; c++) {
+        uint64_t v = cn_mempool_rejected(n->mp, (cn_txerr)c);
+        if (v)
+            evbuffer_add_printf(out, "clearnode_tx_rejected_total{code=\"%s\"} %llu\n",
+                                cn_txerr_name((cn_txerr)c), (unsigned long long)v);
+    }
+}
+
+void cn_node_backend_init(cn_node *n) {
+    n->backend = (cn_rpc_backend){
+        .ctx = n,
+        .submit_tx = be_submit,
+        .get_tx = be_get_tx,
+        .get_account = be_get_account,
+        .get_block = be_get_block,
+        .get_block_raw = be_get_block_raw,
+        .get_status = be_get_status,
+        .write_metrics = be_metrics,
+    };
+}

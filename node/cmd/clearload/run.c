@@ -1,0 +1,314 @@
+/* `clearload run`: setup (register clients, deposit), sign all transfers up front, submit them
+ * from several connections, wait until all are committed, report rates (see main.c). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "crypto/encoding.h"
+#include "node/app/txbuild.h"
+#include "node/chain/block.h"
+#include "node/cmd/clearload/clearload.h"
+#include "node/cmd/clearload/http.h"
+
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+    uint8_t hash[32];
+} cl_tx;
+
+typedef struct {
+    cl_http proto;
+    cl_tx *txs;
+    size_t n;
+    atomic_size_t next;
+    atomic_size_t ok, failed, retried;
+    atomic_int first_err_printed;
+} cl_submit;
+
+/* Monotonic time in microseconds (integers only: node/ has no floating point). */
+static uint64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Prints a duration in microseconds as seconds with two decimals. */
+static void fmt_s(char *out, size_t cap, uint64_t us) {
+    snprintf(out, cap, "%llu.%02llu", (unsigned long long)(us / 1000000u),
+             (unsigned long long)(us % 1000000u / 10000u));
+}
+
+static json_t *get_json(cl_http *c, const char *path, int *status) {
+    char *body = NULL;
+    size_t bl;
+    *status = cl_http_do(c, "GET", path, NULL, NULL, 0, &body, &bl);
+    json_t *j = body ? json_loadb(body, bl, 0, NULL) : NULL;
+    free(body);
+    return j;
+}
+
+/* Submits one tx, retrying while the node says mempool full or nonce beyond window.
+ * Returns 1 accepted (or already known), 0 rejected. */
+static int submit_one(cl_http *c, const cl_tx *t, atomic_size_t *retried, atomic_int *printed) {
+    for (int attempt = 0; attempt < 20000; attempt++) {
+        char *body = NULL;
+        size_t bl;
+        int st = cl_http_do(c, "POST", "/v1/tx", "application/x-protobuf", t->bytes, t->len,
+                            &body, &bl);
+        int dup = body && strstr(body, "\"duplicate\"");
+        int nonce = body && strstr(body, "\"bad_nonce\"");
+        if (st == 200 || st == 202 || (st == 409 && dup)) {
+            free(body);
+            return 1;
+        }
+        if (st == 503 || st == 429 || (st == 409 && nonce && attempt < 2000) || st < 0) {
+            free(body);
+            if (retried)
+                atomic_fetch_add(retried, 1);
+            if (st < 0 && attempt > 50)
+                return 0;
+            usleep(st == 409 ? 20000 : 2000);
+            continue;
+        }
+        if (!printed || atomic_exchange(printed, 1) == 0)
+            fprintf(stderr, "clearload: tx rejected with HTTP %d: %s\n", st, body ? body : "");
+        free(body);
+        return 0;
+    }
+    return 0;
+}
+
+static void *submit_thread(void *arg) {
+    cl_submit *s = arg;
+    cl_http c = s->proto;
+    c.fd = -1;
+    for (;;) {
+        size_t i = atomic_fetch_add(&s->next, 1);
+        if (i >= s->n)
+            break;
+        if (submit_one(&c, &s->txs[i], &s->retried, &s->first_err_printed))
+            atomic_fetch_add(&s->ok, 1);
+        else
+            atomic_fetch_add(&s->failed, 1);
+    }
+    cl_http_close(&c);
+    return NULL;
+}
+
+/* Waits until every tx in `last` (hashes) has a receipt. Returns 1, or 0 on timeout. */
+static int wait_committed(cl_http *c, cl_tx *const *last, size_t n, uint64_t timeout_s) {
+    uint64_t t0 = now_us();
+    size_t i = 0;
+    while (i < n) {
+        char path[128], hex[65];
+        cn_hex_encode(hex, last[i]->hash, 32);
+        snprintf(path, sizeof path, "/v1/tx/%s", hex);
+        int st;
+        json_t *j = get_json(c, path, &st);
+        json_decref(j);
+        if (st == 200) {
+            i++;
+            continue;
+        }
+        if (now_us() - t0 > timeout_s * 1000000u)
+            return 0;
+        usleep(20000);
+    }
+    return 1;
+}
+
+/* Single-core BIP340 verifications per second over the signed txs, for about one second. */
+static uint64_t verify_rate(const cl_tx *txs, size_t n, const char *chain) {
+    if (n == 0)
+        return 0;
+    uint64_t t0 = now_us(), t;
+    size_t done = 0;
+    do {
+        for (int k = 0; k < 200; k++, done++) {
+            const cl_tx *x = &txs[done % n];
+            cn_pb pb;
+            if (cn_decode(CN_MSG_SIGNED, x->bytes, x->len, &pb) != CN_DECODE_OK)
+                return 0;
+            const Clearnode__V1__Signed *s = (const Clearnode__V1__Signed *)pb.msg;
+            int ok = cn_verify_body(s->sig.data, s->signer.data, CN_TAG_SIG_TX, chain,
+                                    s->body.data, s->body.len);
+            cn_pb_free(&pb);
+            if (!ok)
+                return 0;
+        }
+        t = now_us();
+    } while (t - t0 < 1000000u);
+    return (uint64_t)done * 1000000u / (t - t0);
+}
+
+static int add_tx(cl_tx *t, int ok, uint8_t *b, size_t n) {
+    if (!ok)
+        return 0;
+    t->bytes = b;
+    t->len = n;
+    cn_tx_id(b, n, t->hash);
+    return 1;
+}
+
+int cl_run(int argc, char **argv) {
+    const char *url = NULL, *keyfile = NULL, *asset = "USD";
+    unsigned long clients = 200, txs = 20000, threads = 4;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--node") == 0 && i + 1 < argc)
+            url = argv[++i];
+        else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            keyfile = argv[++i];
+        else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
+            clients = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--txs") == 0 && i + 1 < argc)
+            txs = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--asset") == 0 && i + 1 < argc)
+            asset = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else {
+            fprintf(stderr, "error: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!url || !keyfile || clients < 2 || clients > 100000 || txs > 10000000 || threads < 1 ||
+        threads > 64) {
+        fprintf(stderr, "error: need --node URL --key FILE; 2 <= clients <= 100000, "
+                        "txs <= 1e7, 1 <= threads <= 64\n");
+        return 2;
+    }
+    cl_http c;
+    if (!cl_http_parse_url(&c, url)) {
+        fprintf(stderr, "error: bad node URL '%s' (http://host:port)\n", url);
+        return 2;
+    }
+    cn_keypair member;
+    if (!cl_load_key(keyfile, &member))
+        return 1;
+    int st;
+    json_t *status = get_json(&c, "/v1/status", &st);
+    const char *cid = json_string_value(json_object_get(status, "chain_id"));
+    if (st != 200 || !cid) {
+        fprintf(stderr, "error: GET %s/v1/status failed (HTTP %d)\n", url, st);
+        json_decref(status);
+        return 1;
+    }
+    char chain[80];
+    snprintf(chain, sizeof chain, "%s", cid);
+    json_decref(status);
+    char path[128], hex[65];
+    cn_hex_encode(hex, member.pub, 32);
+    snprintf(path, sizeof path, "/v1/accounts/%s", hex);
+    json_t *acct = get_json(&c, path, &st);
+    uint64_t mnonce = (uint64_t)json_integer_value(json_object_get(acct, "next_nonce"));
+    json_decref(acct);
+    if (st != 200 || mnonce == 0) {
+        fprintf(stderr, "error: member account %s not found (HTTP %d)\n", hex, st);
+        return 1;
+    }
+    cn_keypair *ck = calloc(clients, sizeof *ck);
+    cl_tx *setup = calloc(2 * clients, sizeof *setup), *tr = calloc(txs ? txs : 1, sizeof *tr);
+    cl_tx **last = calloc(clients, sizeof *last);
+    int ok = ck && setup && tr && last;
+    uint8_t runid[8];
+    randombytes_buf(runid, sizeof runid);
+    uint64_t ts0 = now_us();
+    uint64_t per = txs / clients + 1;
+    for (unsigned long i = 0; ok && i < clients; i++) {
+        uint8_t sec[32], *b;
+        size_t n;
+        do
+            randombytes_buf(sec, 32);
+        while (!cn_keypair_from_seckey(&ck[i], sec));
+        ok = cn_tx_register_client(&member, chain, mnonce++, ck[i].pub, "load", &b, &n);
+        ok = add_tx(&setup[i], ok, b, n);
+        char ref[64];
+        cn_hex_encode(ref, runid, 8);
+        snprintf(ref + 16, sizeof ref - 16, "-%lu", i);
+        ok = ok && cn_tx_deposit(&member, chain, mnonce++, ck[i].pub, asset, per * 10,
+                                 (const uint8_t *)ref, strlen(ref), &b, &n);
+        ok = ok && add_tx(&setup[clients + i], ok, b, n);
+    }
+    for (unsigned long k = 0; ok && k < txs; k++) {
+        unsigned long from = k % clients, to = (from + 1) % clients;
+        uint8_t *b;
+        size_t n;
+        ok = cn_tx_transfer(&ck[from], chain, k / clients + 1, ck[to].pub, asset, 1 + k % 7, &b,
+                            &n);
+        ok = add_tx(&tr[k], ok, b, n);
+        last[from] = &tr[k];
+    }
+    uint64_t sign_us = now_us() - ts0;
+    if (!ok) {
+        fprintf(stderr, "error: signing failed\n");
+        return 1;
+    }
+    /* Setup: registrations, then deposits, in nonce order on one connection. */
+    for (unsigned long i = 0; ok && i < 2 * clients; i++)
+        ok = submit_one(&c, &setup[i], NULL, NULL);
+    cl_tx *last_setup = &setup[2 * clients - 1];
+    if (!ok || !wait_committed(&c, &last_setup, 1, 120)) {
+        fprintf(stderr, "error: setup transactions were not committed\n");
+        return 1;
+    }
+    uint64_t vps = verify_rate(tr, txs < 2000 ? txs : 2000, chain);
+    cl_submit s;
+    memset(&s, 0, sizeof s);
+    s.proto = c;
+    s.txs = tr;
+    s.n = txs;
+    pthread_t th[64];
+    uint64_t t0 = now_us();
+    for (unsigned long i = 0; i < threads; i++)
+        pthread_create(&th[i], NULL, submit_thread, &s);
+    for (unsigned long i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    uint64_t t_sub = now_us() - t0;
+    size_t nlast = 0;
+    for (unsigned long i = 0; i < clients; i++)
+        if (last[i])
+            last[nlast++] = last[i];
+    int done = atomic_load(&s.failed) == 0 && wait_committed(&c, last, nlast, 300);
+    uint64_t t_all = now_us() - t0;
+    uint64_t rate = t_all ? (uint64_t)txs * 1000000u / t_all : 0;
+    char s_sign[32], s_sub[32], s_all[32];
+    fmt_s(s_sign, sizeof s_sign, sign_us);
+    fmt_s(s_sub, sizeof s_sub, t_sub);
+    fmt_s(s_all, sizeof s_all, t_all);
+    if (json)
+        printf("{\"txs\":%lu,\"clients\":%lu,\"threads\":%lu,\"sign_s\":%s,\"submit_s\":%s,"
+               "\"commit_s\":%s,\"committed_tx_per_s\":%llu,\"verify_per_s_one_core\":%llu,"
+               "\"retried\":%zu,\"rejected\":%zu,\"all_committed\":%s}\n",
+               txs, clients, threads, s_sign, s_sub, s_all, (unsigned long long)rate,
+               (unsigned long long)vps,
+               atomic_load(&s.retried), atomic_load(&s.failed), done ? "true" : "false");
+    else
+        printf("clearload: %lu transfers from %lu clients over %lu connections\n"
+               "  signed up front in %s s; submitted in %s s (%zu retries, %zu rejected)\n"
+               "  all committed: %s after %s s\n"
+               "  committed tx/s:                    %llu\n"
+               "  BIP340 verifies/s (one core, raw): %llu\n",
+               txs, clients, threads, s_sign, s_sub, atomic_load(&s.retried),
+               atomic_load(&s.failed), done ? "yes" : "NO", s_all, (unsigned long long)rate,
+               (unsigned long long)vps);
+    for (unsigned long i = 0; i < 2 * clients; i++)
+        free(setup[i].bytes);
+    for (unsigned long i = 0; i < txs; i++)
+        free(tr[i].bytes);
+    free(setup);
+    free(tr);
+    free(last);
+    free(ck);
+    cl_http_close(&c);
+    cn_keypair_wipe(&member);
+    return done ? 0 : 1;
+}
