@@ -253,6 +253,11 @@ lint: check-deps $(PROTO_GEN_H)
 	  crypto proto node contracts
 	@echo "lint: clean"
 
+# ---- the main job: a chain and the clearing flow, narrated --------------------------------
+demo: check-deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release programs
+	$(Q)CLEARNODE_BIN=$(CURDIR)/build/release/bin bash testnet/demo.sh
+
 # ---- setup ----------------------------------------------------------------------------------
 # Installs missing Debian packages when run as root; otherwise prints the one line to run.
 deps:
