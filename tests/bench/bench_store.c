@@ -18,6 +18,7 @@
 
 #include "crypto/bytes.h"
 #include "node/store/store.h"
+#include "tests/unit/tmpdir.h"
 
 #define VLEN 100
 
@@ -27,28 +28,6 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void rm_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* Key i: an odd multiplier makes a bijection on 64 bits, so keys are distinct and scattered. */
 static void key_of(uint8_t k[8], uint64_t i) { cn_put_be64(k, i * UINT64_C(0x9e3779b97f4a7c15)); }

@@ -25,6 +25,7 @@
 #include "crypto/bytes.h"
 #include "node/store/keys.h"
 #include "node/store/store.h"
+#include "tests/unit/tmpdir.h"
 
 #define OK(x)                                                                                 \
     do {                                                                                      \
@@ -42,41 +43,12 @@
 
 /* ---- temporary directories ---------------------------------------------------------------- */
 
-typedef struct {
-    char root[64];
-    char data[96];
-} tdir;
 
 static void tdir_make(tdir *t) {
-    strcpy(t->root, "/tmp/cn_store_XXXXXX");
-    assert_non_null(mkdtemp(t->root));
-    snprintf(t->data, sizeof t->data, "%s/data", t->root);
+    assert_int_equal(tdir_make_prefixed(t, "cn_store_"), 0);
 }
 
-static void rm_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
-static void tdir_remove(tdir *t) { rm_tree(t->root); }
 
 static uint64_t rng_state;
 

@@ -31,6 +31,7 @@
 
 #include "crypto/bytes.h"
 #include "node/store/store.h"
+#include "tests/unit/tmpdir.h"
 
 #define OK(x)                                                                                 \
     do {                                                                                      \
@@ -39,28 +40,6 @@
             fail_msg("%s: %s (%s)", #x, cn_store_strerror(e_), cn_store_last_detail());       \
     } while (0)
 
-static void rm_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static uint64_t rng_state;
 

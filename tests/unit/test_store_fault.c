@@ -31,6 +31,7 @@
 
 #include "crypto/bytes.h"
 #include "node/store/store.h"
+#include "tests/unit/tmpdir.h"
 
 #define OK(x)                                                                                 \
     do {                                                                                      \
@@ -58,40 +59,11 @@
 
 #define SKIP_STATUS 77
 
-typedef struct {
-    char root[64];
-    char data[96];
-} tdir;
 
 static void tdir_make(tdir *t) {
-    strcpy(t->root, "/tmp/cn_store_fault_XXXXXX");
-    assert_non_null(mkdtemp(t->root));
-    snprintf(t->data, sizeof t->data, "%s/data", t->root);
+    assert_int_equal(tdir_make_prefixed(t, "cn_store_fault_"), 0);
 }
 
-static void rm_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0700);
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* Waits for a child; passes, skips (with the reason) or fails on its status. */
 static void expect_child(pid_t pid, const char *skip_reason) {
