@@ -18,15 +18,11 @@
 
 #include "crypto/bytes.h"
 #include "node/store/store.h"
+#include "tests/bench/bench_clock.h"
 #include "tests/unit/tmpdir.h"
 
 #define VLEN 100
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 
 /* Key i: an odd multiplier makes a bijection on 64 bits, so keys are distinct and scattered. */
@@ -55,7 +51,7 @@ static uint64_t bench_raw(const char *dir, uint64_t nkeys, uint64_t batch) {
         (rc = mdb_dbi_open(txn, "state", MDB_CREATE, &dbi)) || (rc = mdb_txn_commit(txn)))
         die("raw dbi", rc);
     uint8_t k[8], v[VLEN];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < nkeys;) {
         if ((rc = mdb_txn_begin(env, NULL, 0, &txn)))
             die("raw begin", rc);
@@ -69,7 +65,7 @@ static uint64_t bench_raw(const char *dir, uint64_t nkeys, uint64_t batch) {
         if ((rc = mdb_txn_commit(txn)))
             die("raw commit", rc);
     }
-    uint64_t ns = now_ns() - t0;
+    uint64_t ns = bench_now_ns() - t0;
     mdb_env_close(env);
     return ns;
 }
@@ -84,7 +80,7 @@ static uint64_t bench_store(const char *dir, uint64_t nkeys, uint64_t batch) {
         exit(1);
     }
     uint8_t k[8], v[VLEN];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < nkeys;) {
         cn_store_wtxn *w;
         if ((e = cn_store_begin(s, &w)) != CN_STORE_OK)
@@ -105,7 +101,7 @@ static uint64_t bench_store(const char *dir, uint64_t nkeys, uint64_t batch) {
         fprintf(stderr, "bench_store: %s (%s)\n", cn_store_strerror(e), cn_store_last_detail());
         exit(1);
     }
-    uint64_t ns = now_ns() - t0;
+    uint64_t ns = bench_now_ns() - t0;
     cn_store_close(s);
     return ns;
 }
