@@ -2,6 +2,7 @@
 # Needs CLEARNODE_BIN. Every node is started on 127.0.0.1 with a free random high port and
 # stopped by its own PID.
 bin=${CLEARNODE_BIN:?CLEARNODE_BIN must point at the built programs}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 fail() { echo "FAIL: $*"; [ -n "${node_log:-}" ] && [ -f "$node_log" ] && tail -20 "$node_log"; exit 1; }
 
 # Prints a port nobody listens on.
