@@ -172,6 +172,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call objs,$(UNIT_HELPER_SRCS)) $
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The VM vectors need only the contract libraries, so `make determinism` compiles just those
+# under each compiler.
+$(BUILD)/tests/test_vm_vectors: $(BUILD)/obj/tests/unit/test_vm_vectors.o $(LIB_ASM) $(LIB_VM) \
+		$(LIB_PROTO) $(LIB_CRYPTO)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 unit-tests: $(UNIT_BINS)
 
 # Runs every unit test binary, then every integration script, and prints one summary line.
