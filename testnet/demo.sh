@@ -30,7 +30,7 @@ say() { printf '   %s\n' "$*"; }
 # A port nobody listens on, in the high range.
 port=
 for _ in $(seq 1 50); do
-  p=$(( 20000 + RANDOM % 40000 ))
+  p=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
   if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
 [ -n "$port" ] || { echo "demo: no free port found" >&2; exit 1; }

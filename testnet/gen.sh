@@ -2,6 +2,7 @@
 # Makes keys and a genesis for a test network of N members (docs/operator.md, "Test networks").
 #
 #   testnet/gen.sh -n N --out DIR [--chain-id ID] [--clients M] [--encrypted]
+#                  [--approvers K] [--tier0 APPROVALS:COOLDOWN_MS]
 #
 # Writes:
 #   DIR/genesis.json          N members, all validators with power 10, plus roles:
@@ -10,15 +11,19 @@
 #                               member i%4==2: oracle, approver, liquidator
 #                               member i%4==3: governor, oracle, auditor
 #                             demo assets USD, AAPL, MSFT, SPY; oracle quorum and governance
-#                             threshold a majority of their role holders
+#                             threshold a majority of their role holders; contract
+#                             margin_math (DIR/contracts/margin_math.cas) deployed at genesis
 #   DIR/keys/member<i>.key    member keys (plaintext dev keys unless --encrypted, which takes the
 #                             passphrase from CLEARNODE_PASSPHRASE)
 #   DIR/keys/client<j>.key    M client keys (default 2), not in genesis: members register them
+#   DIR/keys/approver<k>.key  K extra members with only the approver role (default 0; no power)
+#   --tier0 M:C               the first withdrawal tier needs M approvals and a C ms cooldown
+#                             (default 1:0)
 #   DIR/members.txt           "<name> <pubkey> <roles>" per member
 # Finds clearctl in $CLEARNODE_BIN, build/release/bin, or PATH.
 set -euo pipefail
 
-n=1 out= chain=clearnode-testnet clients=2 enc=0
+n=1 out= chain=clearnode-testnet clients=2 enc=0 xappr=0 tier0=1:0
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2 ;;
@@ -26,6 +31,8 @@ while [ $# -gt 0 ]; do
     --chain-id) chain=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
     --encrypted) enc=1; shift ;;
+    --approvers) xappr=$2; shift 2 ;;
+    --tier0) tier0=$2; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gen.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -33,6 +40,8 @@ done
 [ -n "$out" ] || { echo "gen.sh: --out DIR is required" >&2; exit 2; }
 [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 64 ] || { echo "gen.sh: -n must be 1..64" >&2; exit 2; }
 [[ $clients =~ ^[0-9]+$ ]] || { echo "gen.sh: --clients must be a number" >&2; exit 2; }
+[[ $xappr =~ ^[0-9]+$ ]] && [ "$xappr" -le 15 ] || { echo "gen.sh: --approvers must be 0..15" >&2; exit 2; }
+[[ $tier0 =~ ^[0-9]+:[0-9]+$ ]] || { echo "gen.sh: --tier0 must be APPROVALS:COOLDOWN_MS" >&2; exit 2; }
 [[ $chain =~ ^[A-Za-z0-9._-]{1,64}$ ]] || { echo "gen.sh: bad --chain-id" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,11 +81,24 @@ for ((i = 0; i < n; i++)); do
   [ "$i" -lt $((n - 1)) ] && members+=$',\n'
   echo "member$i $pub $roles" >> "$out/members.txt"
 done
+for ((k = 0; k < xappr; k++)); do
+  pub=$(newkey "$out/keys/approver$k.key")
+  members+=$',\n'"    {\"name\": \"approver$k\", \"pubkey\": \"$pub\", \"roles\": [\"approver\"]}"
+  approvers=$((approvers+1))
+  echo "approver$k $pub approver" >> "$out/members.txt"
+done
 for ((j = 0; j < clients; j++)); do newkey "$out/keys/client$j.key" >/dev/null; done
 
 quorum=$(( oracles / 2 + 1 )); threshold=$(( governors / 2 + 1 ))
+# The oracle quorum must be odd (docs/oracle.md): round an even majority down.
+[ $(( quorum % 2 )) -eq 1 ] || quorum=$(( quorum - 1 ))
 tier2=$(( approvers >= 2 ? 2 : 1 ))
+t0m=${tier0%%:*} t0c=${tier0##*:}
+[ "$t0m" -ge 1 ] && [ "$t0m" -le "$approvers" ] || { echo "gen.sh: --tier0 approvals must be 1..$approvers" >&2; exit 2; }
+[ "$tier2" -ge "$t0m" ] || tier2=$t0m
 now_ms=$(( $(date +%s) * 1000 ))
+mkdir -p "$out/contracts"   # deployed at genesis, assembled and verified by the node
+cp "$here/contracts/margin_math.cas" "$out/contracts/margin_math.cas"
 cat > "$out/genesis.json" <<JSON
 {
   "chain_id": "$chain",
@@ -106,13 +128,13 @@ $members
     "breakers": {"band_bps": 1000, "window_ms": 300000, "levels_bps": [700, 1300, 2000],
                  "grace_ms": 60000},
     "margin": {"initial_floor_bps": 5000, "maintenance_floor_bps": 2500},
-    "custody": {"tiers": [{"min_amount_usd": 0, "approvals": 1, "cooldown_ms": 0},
+    "custody": {"tiers": [{"min_amount_usd": 0, "approvals": $t0m, "cooldown_ms": $t0c},
                           {"min_amount_usd": 100000000000, "approvals": $tier2,
                            "cooldown_ms": 60000}],
                 "withdraw_max_expiry_ms": 604800000},
     "governance": {"threshold": $threshold, "max_expiry_ms": 2592000000}
   },
-  "contracts": []
+  "contracts": [{"name": "margin_math", "path": "contracts/margin_math.cas"}]
 }
 JSON
 echo "testnet: $n member(s), $clients client key(s), chain '$chain' in $out"

@@ -10,6 +10,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
+#include "node/app/reserves.h"
 #include "node/chain/block.h"
 #include "node/chain/cert.h"
 
@@ -253,6 +254,23 @@ cn_txerr cn_app_parse_tx(const cn_app *app, const uint8_t *bytes, size_t len, cn
     return cn_ledger_validate(p->tx, p->s->signer.data, msg, cap);
 }
 
+cn_txerr cn_app_parse_known(cn_app *app, const uint8_t *bytes, size_t len, const uint8_t id[32],
+                            cn_parsed_tx *p, char *msg, size_t cap) {
+    if (len <= CN_CAP_TX && cn_sigcache_has(&app->sigs, id)) {
+        memset(p, 0, sizeof *p);
+        if (cn_decode(CN_MSG_SIGNED, bytes, len, &p->spb) == CN_DECODE_OK) {
+            p->s = (const Clearnode__V1__Signed *)p->spb.msg;
+            if (cn_decode(CN_MSG_TX, p->s->body.data, p->s->body.len, &p->tpb) ==
+                CN_DECODE_OK) {
+                p->tx = (const Clearnode__V1__Tx *)p->tpb.msg;
+                return CN_TX_OK;
+            }
+        }
+        cn_parsed_free(p);
+    }
+    return cn_app_parse_tx(app, bytes, len, p, msg, cap);
+}
+
 cn_txerr cn_app_authorize(cn_overlay *ov, const cn_parsed_tx *p, cn_account *acct, char *msg,
                           size_t cap) {
     int r = cn_state_get_account(ov, p->s->signer.data, acct);
@@ -289,7 +307,7 @@ cn_txerr cn_app_check_tx(cn_app *app, const uint8_t *bytes, size_t len, cn_tx_in
     if (len <= CN_CAP_TX)
         cn_tx_id(bytes, len, info->hash);
     cn_parsed_tx p;
-    cn_txerr e = cn_app_parse_tx(app, bytes, len, &p, msg, cap);
+    cn_txerr e = cn_app_parse_known(app, bytes, len, info->hash, &p, msg, cap);
     if (p.s && p.s->signer.len == 32)
         memcpy(info->signer, p.s->signer.data, 32);
     if (p.tx) {
@@ -375,8 +393,9 @@ static int check_header(cn_app *app, const Clearnode__V1__Block *b,
                       (unsigned long long)t->height);
     if (!bin_eq(&h->validators_hash, app->validators_hash, 32))
         return reject(why, cap, "header.validators_hash: not the current validator set");
-    if (h->reserves_root.len != 0)
-        return reject(why, cap, "header.reserves_root: no reserves epoch has been published");
+    if (!cn_reserves_header_ok(app->store, h->reserves_root.data, h->reserves_root.len, why,
+                               cap))
+        return 0;
     const cn_gen_member *m =
         h->proposer.len == 32 ? cn_genesis_member(app->g, h->proposer.data) : NULL;
     if (!m || !(m->roles & CN_ROLE_VALIDATOR))
@@ -442,7 +461,7 @@ static int check_txs(cn_app *app, const Clearnode__V1__Block *b, const Clearnode
         }
         cn_parsed_tx pt;
         char m[160];
-        cn_txerr e = cn_app_parse_tx(app, tx->data, tx->len, &pt, m, sizeof m);
+        cn_txerr e = cn_app_parse_known(app, tx->data, tx->len, ids[i], &pt, m, sizeof m);
         cn_parsed_free(&pt);
         /* Only txs that pass stateless admission may be proposed. */
         if (e)

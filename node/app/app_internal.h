@@ -34,6 +34,12 @@ void cn_parsed_free(cn_parsed_tx *p);
 cn_txerr cn_app_parse_tx(const cn_app *app, const uint8_t *bytes, size_t len, cn_parsed_tx *p,
                          char *msg, size_t cap);
 
+/* cn_app_parse_tx, except that bytes whose id is in the signature cache are only decoded: the
+ * cache takes only ids of bytes that passed cn_app_parse_tx (a pure function of the bytes and
+ * genesis), so the verdict is the same and the two x-only key checks are not paid again. */
+cn_txerr cn_app_parse_known(cn_app *app, const uint8_t *bytes, size_t len, const uint8_t id[32],
+                            cn_parsed_tx *p, char *msg, size_t cap);
+
 /* Signer registered and permitted for the kind; fills acct. */
 cn_txerr cn_app_authorize(cn_overlay *ov, const cn_parsed_tx *p, cn_account *acct, char *msg,
                           size_t cap);

@@ -19,7 +19,11 @@
 
 #include "crypto/bytes.h"
 #include "crypto/hash.h"
+#include "node/app/custody.h"
+#include "node/app/gov.h"
 #include "node/chain/block.h"
+#include "node/contract/contract.h"
+#include "node/app/endblock.h"
 
 static uint64_t mono_ms(void) {
     struct timespec ts;
@@ -72,6 +76,8 @@ static int encode_receipt(const cn_exec_result *r, uint64_t height, uint32_t ind
     }
     rc.n_events = r->n_events;
     rc.events = evp;
+    if (r->n_xevents)
+        return cn_contract_receipt_encode(&rc, r, out, len);
     return cn_encode(&rc.base, CN_CAP_RECEIPT, out, len);
 }
 
@@ -81,7 +87,8 @@ static int run_tx(cn_app *app, cn_block_result *res, const uint8_t *bytes, size_
     memset(r, 0, sizeof *r);
     cn_parsed_tx p;
     cn_account acct;
-    cn_txerr e = cn_app_parse_tx(app, bytes, len, &p, r->message, sizeof r->message);
+    cn_txerr e = cn_app_parse_known(app, bytes, len, res->txs[index].hash, &p, r->message,
+                                    sizeof r->message);
     if (!e)
         e = cn_app_authorize(&res->ov, &p, &acct, r->message, sizeof r->message);
     if (!e && p.tx->nonce != acct.nonce + 1) {
@@ -103,7 +110,18 @@ static int run_tx(cn_app *app, cn_block_result *res, const uint8_t *bytes, size_
     }
     cn_overlay_release(&res->ov);
     size_t mark = cn_overlay_mark(&res->ov);
-    cn_ledger_exec(&res->ov, res->height, p.s->signer.data, p.tx, r);
+    if (p.tx->kind_case == CLEARNODE__V1__TX__KIND_CONTRACT_DEPLOY ||
+        p.tx->kind_case == CLEARNODE__V1__TX__KIND_CONTRACT_CALL)
+        cn_contract_exec(&res->ov, app->g, res->height, (int64_t)res->time_ms, p.s->signer.data,
+                         p.tx, r);
+    else if (p.tx->kind_case == CLEARNODE__V1__TX__KIND_ORACLE_REPORT)
+        cn_oracle_exec(&res->ov, res->time_ms, p.s->signer.data, p.tx->oracle_report, r);
+    else if (cn_custody_kind((int)p.tx->kind_case))
+        cn_custody_exec(&res->ov, res->height, res->time_ms, p.s->signer.data, p.tx, r);
+    else if (cn_gov_kind((int)p.tx->kind_case))
+        cn_gov_exec(&res->ov, app->g, res->height, res->time_ms, p.s->signer.data, p.tx, r);
+    else
+        cn_ledger_exec(&res->ov, res->height, p.s->signer.data, p.tx, r);
     if (r->code != CN_TX_OK)
         cn_overlay_rollback(&res->ov, mark);
     cn_overlay_release(&res->ov);
@@ -183,15 +201,22 @@ cn_block_result *cn_app_finalize_block(cn_app *app, const uint8_t *block, size_t
         cn_tx_id(b->txs[i].data, b->txs[i].len, o->hash);
         cn_exec_result r;
         if (!run_tx(app, res, b->txs[i].data, b->txs[i].len, (uint32_t)i, &r)) {
+            cn_exec_result_release(&r);
             snprintf(err, cap, "tx %zu: state storage failed", i);
             goto fail;
         }
         o->code = r.code;
-        if (!encode_receipt(&r, res->height, (uint32_t)i, &o->receipt, &o->receipt_len)) {
+        int enc = encode_receipt(&r, res->height, (uint32_t)i, &o->receipt, &o->receipt_len);
+        cn_exec_result_release(&r);
+        if (!enc) {
             snprintf(err, cap, "tx %zu: receipt encoding failed", i);
             goto fail;
         }
         cn_hasher_bytes(&rh, o->receipt, o->receipt_len);
+    }
+    if (!cn_app_end_block(&res->ov, app->g, res->height, res->time_ms, (uint32_t)b->n_txs)) {
+        snprintf(err, cap, "end of block: state storage failed");
+        goto fail;
     }
     uint8_t results[32];
     cn_hasher_finish(&rh, results);

@@ -7,6 +7,11 @@
 
 #include "crypto/encoding.h"
 #include "crypto/schnorr.h"
+#include "node/app/custody.h"
+#include "node/app/gov.h"
+#include "node/app/oracle.h"
+#include "node/app/reserves.h"
+#include "node/contract/contract.h"
 
 __attribute__((format(printf, 4, 5))) static cn_txerr set_err(char *msg, size_t cap,
                                                               cn_txerr code, const char *fmt,
@@ -20,7 +25,10 @@ __attribute__((format(printf, 4, 5))) static cn_txerr set_err(char *msg, size_t 
 
 int cn_tx_kind_supported(int k) {
     return k == CLEARNODE__V1__TX__KIND_REGISTER_CLIENT ||
-           k == CLEARNODE__V1__TX__KIND_DEPOSIT_ATTEST || k == CLEARNODE__V1__TX__KIND_TRANSFER;
+           k == CLEARNODE__V1__TX__KIND_DEPOSIT_ATTEST || k == CLEARNODE__V1__TX__KIND_TRANSFER ||
+           k == CLEARNODE__V1__TX__KIND_CONTRACT_DEPLOY || k == CLEARNODE__V1__TX__KIND_CONTRACT_CALL ||
+           cn_custody_kind(k) || cn_gov_kind(k) || k == CLEARNODE__V1__TX__KIND_ORACLE_REPORT ||
+           k == CLEARNODE__V1__TX__KIND_RESERVE_ATTEST;
 }
 
 const char *cn_tx_kind_name(int k) {
@@ -39,6 +47,7 @@ const char *cn_tx_kind_name(int k) {
     case CLEARNODE__V1__TX__KIND_RESERVE_ATTEST: return "reserve_attest";
     case CLEARNODE__V1__TX__KIND_GOVERNANCE_PROPOSE: return "governance_propose";
     case CLEARNODE__V1__TX__KIND_GOVERNANCE_APPROVE: return "governance_approve";
+    case CLEARNODE__V1__TX__KIND_ALLOWLIST_CHANGE: return "allowlist_change";
     default: return "unknown";
     }
 }
@@ -64,6 +73,7 @@ int cn_tx_permitted(int k, const cn_account *a) {
     case CLEARNODE__V1__TX__KIND_CLOSE_POSITION:
     case CLEARNODE__V1__TX__KIND_WITHDRAW_REQUEST:
     case CLEARNODE__V1__TX__KIND_WITHDRAW_CANCEL:
+    case CLEARNODE__V1__TX__KIND_ALLOWLIST_CHANGE:
         return 1;
     default:
         return 0;
@@ -141,6 +151,21 @@ cn_txerr cn_ledger_validate(const Clearnode__V1__Tx *tx, const uint8_t signer[32
                            "transfer.asset: not 1..16 characters of [A-Z0-9.]");
         return check_amount(t->amount, "transfer.amount", msg, cap);
     }
+    case CLEARNODE__V1__TX__KIND_CONTRACT_DEPLOY:
+    case CLEARNODE__V1__TX__KIND_CONTRACT_CALL:
+        return cn_contract_validate(tx, msg, cap);
+    case CLEARNODE__V1__TX__KIND_WITHDRAW_REQUEST:
+    case CLEARNODE__V1__TX__KIND_WITHDRAW_APPROVE:
+    case CLEARNODE__V1__TX__KIND_WITHDRAW_CANCEL:
+    case CLEARNODE__V1__TX__KIND_ALLOWLIST_CHANGE:
+        return cn_custody_validate(tx, msg, cap);
+    case CLEARNODE__V1__TX__KIND_GOVERNANCE_PROPOSE:
+    case CLEARNODE__V1__TX__KIND_GOVERNANCE_APPROVE:
+        return cn_gov_validate(tx, msg, cap);
+    case CLEARNODE__V1__TX__KIND_ORACLE_REPORT:
+        return cn_oracle_validate(tx->oracle_report, msg, cap);
+    case CLEARNODE__V1__TX__KIND_RESERVE_ATTEST:
+        return cn_reserves_validate(tx->reserve_attest, msg, cap);
     default:
         return set_err(msg, cap, CN_TX_UNSUPPORTED, "%s: not supported by this chain version",
                        cn_tx_kind_name((int)tx->kind_case));
@@ -312,6 +337,9 @@ void cn_ledger_exec(cn_overlay *ov, uint64_t height, const uint8_t signer[32],
         return;
     case CLEARNODE__V1__TX__KIND_TRANSFER:
         exec_transfer(ov, signer, tx->transfer, r);
+        return;
+    case CLEARNODE__V1__TX__KIND_RESERVE_ATTEST:
+        cn_reserves_exec(ov, signer, tx->reserve_attest, r);
         return;
     default:
         fail(r, CN_TX_UNSUPPORTED, "%s: not supported by this chain version",

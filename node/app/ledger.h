@@ -37,12 +37,21 @@ typedef struct {
     } attrs[CN_EVENT_MAX_ATTRS];
 } cn_event;
 
+/* An event emitted by a contract (type "contract.event"); strings malloc'd. */
+typedef struct {
+    char contract[33];
+    char *topic; /* printable ASCII as is, else "hex:" and the bytes in hex */
+    char *data;  /* hex */
+} cn_xevent;
+
 typedef struct {
     cn_txerr code;
     char message[200];
     uint64_t gas_used;
     size_t n_events;
     cn_event events[2];
+    size_t n_xevents;    /* contract events after `events` (node/contract/contract.h) */
+    cn_xevent *xevents;  /* malloc'd; freed by cn_exec_result_release */
 } cn_exec_result;
 
 /* 1 if this chain version executes the kind; others get CN_TX_UNSUPPORTED at admission. */

@@ -1,6 +1,9 @@
 /* State layout encoders and typed accessors (see state.h). */
 #include "node/app/state.h"
 
+#include "node/app/custody.h"
+#include "node/app/gov.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -223,6 +226,8 @@ int cn_state_write_genesis(cn_overlay *ov, const cn_genesis *g) {
         if (!put_param(ov, name, p->tiers[i].cooldown_ms))
             return 0;
     }
+    if (!cn_custody_write_genesis(ov, g) || !cn_gov_write_genesis(ov, g))
+        return 0;
     cn_key k;
     cn_sk_named(&k, CN_SK_META, "time");
     return cn_state_put_i64(ov, &k, g->genesis_time_ms);

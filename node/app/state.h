@@ -10,6 +10,7 @@
  *   't' symbol                     asset record
  *   'd' custodian(32) ref          deposit reference -> be64 height that minted it
  *   'c' name                       contract bytecode
+ *   'k' contract id(32) key        contract storage (node/contract/contract.h)
  *   'p' name                       module parameter -> be64 (two's complement int64)
  *   'm' name                       chain meta kept in state: "height", "time", "results"
  */

@@ -35,6 +35,22 @@ typedef enum {
     CN_TX_UNKNOWN_CONTRACT = 28,
     CN_TX_HALTED = 29,               /* asset or market halted by a circuit breaker */
     CN_TX_MARGIN = 30,               /* would breach the margin requirement */
+    /* custody and governance (docs/custody.md, docs/governance.md) */
+    CN_TX_DUPLICATE_APPROVAL = 40,   /* this key already approved the request or proposal */
+    CN_TX_NOT_APPROVER = 41,         /* signer is not in the current approver/governor set */
+    CN_TX_BAD_APPROVAL_SIG = 42,     /* approval_sig does not verify over this request's digest */
+    CN_TX_STALE_POLICY = 43,         /* policy_version is not the current approval policy */
+    CN_TX_EXPIRED = 44,              /* the request or proposal is past its expiry */
+    CN_TX_FROZEN = 45,               /* withdrawals are frozen by governance */
+    CN_TX_NOT_ALLOWLISTED = 46,      /* destination is not (yet) on the client's allow-list */
+    CN_TX_VELOCITY = 47,             /* a per-client or global withdrawal velocity limit */
+    CN_TX_NOT_FOUND = 48,            /* unknown withdrawal request or proposal id */
+    CN_TX_BAD_STATE = 49,            /* the request or proposal is no longer pending */
+    CN_TX_NOT_OWNER = 50,            /* only the requesting client may do this */
+    CN_TX_LIMIT = 51,                /* too many pending requests, proposals or entries */
+    CN_TX_BAD_PARAM = 52,            /* unknown parameter or a value its module rejects */
+    /* contracts (docs/contracts.md) */
+    CN_TX_CONTRACT_EXISTS = 60,      /* contract_deploy of a name already deployed */
     CN_TX_INTERNAL = 99,             /* storage failure; the node stops */
 } cn_txerr;
 

@@ -5,6 +5,7 @@
  * JavaScript numbers hold exactly), heights, nonces and times are JSON integers.
  */
 #include "node/chain/node_internal.h"
+#include "node/chain/backend_reserves.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
+#include "node/app/custody_json.h"
 #include "node/app/ledger.h"
 #include "node/app/state.h"
+#include "node/app/oracle_json.h"
 #include "crypto/bytes.h"
 #include "node/store/keys.h"
 
@@ -37,7 +40,10 @@ static json_t *i64s(int64_t v) {
 static cn_txerr be_submit(void *ctx, const uint8_t *bytes, size_t len, uint8_t hash[32],
                           char *msg, size_t cap) {
     cn_node *n = ctx;
-    return cn_mempool_add(n->mp, bytes, len, hash, msg, cap);
+    pthread_mutex_lock(&n->mp_mu);
+    cn_txerr e = cn_mempool_add(n->mp, bytes, len, hash, msg, cap);
+    pthread_mutex_unlock(&n->mp_mu);
+    return e;
 }
 
 /* A decoded receipt as JSON. */
@@ -224,14 +230,19 @@ static int be_get_block_raw(void *ctx, uint64_t height, uint8_t **bytes, size_t 
 
 static json_t *be_get_status(void *ctx) {
     cn_node *n = ctx;
-    const cn_tip *t = cn_app_tip(n->app);
+    uint64_t height, time_ms;
+    uint8_t app_hash[32], block_id[32];
+    cn_node_tip_get(n, &height, &time_ms, app_hash, block_id);
+    pthread_mutex_lock(&n->mp_mu);
+    size_t mp_count = cn_mempool_count(n->mp);
+    uint64_t mp_bytes = cn_mempool_bytes(n->mp);
+    pthread_mutex_unlock(&n->mp_mu);
     return json_pack("{s:s, s:I, s:o, s:o, s:I, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
-                     "chain_id", n->g.chain_id, "height", (json_int_t)t->height, "app_hash",
-                     hexj(t->app_hash, 32), "block_id", hexj(t->block_id, 32), "time",
-                     (json_int_t)t->time_ms, "peers", 0, "validator", hexj(n->key.pub, 32),
+                     "chain_id", n->g.chain_id, "height", (json_int_t)height, "app_hash",
+                     hexj(app_hash, 32), "block_id", hexj(block_id, 32), "time",
+                     (json_int_t)time_ms, "peers", 0, "validator", hexj(n->key.pub, 32),
                      "genesis_hash", hexj(n->g.hash, 32), "mempool", "size",
-                     (json_int_t)cn_mempool_count(n->mp), "bytes",
-                     (json_int_t)cn_mempool_bytes(n->mp), "max_txs",
+                     (json_int_t)mp_count, "bytes", (json_int_t)mp_bytes, "max_txs",
                      (json_int_t)n->cfg.mempool_max_txs, "max_bytes",
                      (json_int_t)n->cfg.mempool_max_bytes);
 }
@@ -240,7 +251,16 @@ static void be_metrics(void *ctx, struct evbuffer *out) {
     cn_node *n = ctx;
     cn_app_stats st;
     cn_app_stats_get(n->app, &st);
-    const cn_tip *t = cn_app_tip(n->app);
+    uint64_t height, time_ms;
+    uint8_t app_hash[32], block_id[32];
+    cn_node_tip_get(n, &height, &time_ms, app_hash, block_id);
+    uint64_t rejected[100];
+    pthread_mutex_lock(&n->mp_mu);
+    size_t mp_count = cn_mempool_count(n->mp);
+    uint64_t mp_bytes = cn_mempool_bytes(n->mp);
+    for (unsigned c = 0; c < 100; c++)
+        rejected[c] = cn_mempool_rejected(n->mp, (cn_txerr)c);
+    pthread_mutex_unlock(&n->mp_mu);
     evbuffer_add_printf(out,
                         "# HELP clearnode_height Last committed block height.\n"
                         "# TYPE clearnode_height gauge\nclearnode_height %llu\n"
@@ -259,31 +279,58 @@ static void be_metrics(void *ctx, struct evbuffer *out) {
                         "# TYPE clearnode_mempool_txs gauge\nclearnode_mempool_txs %zu\n"
                         "# HELP clearnode_mempool_bytes Bytes in the mempool.\n"
                         "# TYPE clearnode_mempool_bytes gauge\nclearnode_mempool_bytes %llu\n",
-                        (unsigned long long)t->height, (unsigned long long)st.blocks,
+                        (unsigned long long)height, (unsigned long long)st.blocks,
                         (unsigned long long)st.txs_committed, (unsigned long long)st.txs_failed,
                         (unsigned long long)cn_node_tx_rate(n),
-                        (unsigned long long)st.last_block_ms, cn_mempool_count(n->mp),
-                        (unsigned long long)cn_mempool_bytes(n->mp));
+                        (unsigned long long)st.last_block_ms, mp_count,
+                        (unsigned long long)mp_bytes);
     evbuffer_add_printf(out, "# HELP clearnode_tx_rejected_total Transactions refused at "
                              "admission, by result code.\n"
                              "# TYPE clearnode_tx_rejected_total counter\n");
     for (unsigned c = 1; c < 100; c++) {
-        uint64_t v = cn_mempool_rejected(n->mp, (cn_txerr)c);
+        uint64_t v = rejected[c];
         if (v)
             evbuffer_add_printf(out, "clearnode_tx_rejected_total{code=\"%s\"} %llu\n",
                                 cn_txerr_name((cn_txerr)c), (unsigned long long)v);
     }
+    cn_oracle_write_metrics(n->store, &n->g, time_ms, out);
+}
+
+static json_t *be_get_oracle(void *ctx, const char *asset) {
+    cn_node *n = ctx;
+    uint64_t height, time_ms;
+    uint8_t app_hash[32], block_id[32];
+    cn_node_tip_get(n, &height, &time_ms, app_hash, block_id);
+    return cn_oracle_json(n->store, asset, time_ms);
+}
+
+static json_t *be_get_withdrawal(void *ctx, uint64_t id) {
+    return cn_custody_json_withdrawal(((cn_node *)ctx)->store, id);
+}
+
+static json_t *be_get_account_withdrawals(void *ctx, const uint8_t pub[32]) {
+    return cn_custody_json_account(((cn_node *)ctx)->store, pub);
+}
+
+static json_t *be_get_proposal(void *ctx, uint64_t id) {
+    return cn_gov_json_proposal(((cn_node *)ctx)->store, id);
 }
 
 void cn_node_backend_init(cn_node *n) {
     n->backend = (cn_rpc_backend){
         .ctx = n,
         .submit_tx = be_submit,
+        .submit_txs = cn_node_submit_batch,
         .get_tx = be_get_tx,
         .get_account = be_get_account,
         .get_block = be_get_block,
         .get_block_raw = be_get_block_raw,
         .get_status = be_get_status,
         .write_metrics = be_metrics,
+        .get_oracle = be_get_oracle,
+        .get_withdrawal = be_get_withdrawal,
+        .get_account_withdrawals = be_get_account_withdrawals,
+        .get_proposal = be_get_proposal,
+        .reserves = cn_backend_reserves,
     };
 }

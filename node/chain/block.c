@@ -29,6 +29,12 @@ static ProtobufCBinaryData bin(const uint8_t *p, size_t n) {
 
 int cn_block_build(const cn_header_fields *f, uint8_t *const *txs, const size_t *lens, size_t n,
                    uint8_t **out, size_t *out_len, uint8_t block_id[32]) {
+    return cn_block_build_r(f, NULL, txs, lens, n, out, out_len, block_id);
+}
+
+int cn_block_build_r(const cn_header_fields *f, const uint8_t *reserves_root,
+                     uint8_t *const *txs, const size_t *lens, size_t n, uint8_t **out,
+                     size_t *out_len, uint8_t block_id[32]) {
     uint8_t(*ids)[32] = malloc((n ? n : 1) * 32);
     if (!ids)
         return 0;
@@ -53,6 +59,7 @@ int cn_block_build(const cn_header_fields *f, uint8_t *const *txs, const size_t 
     h.app_hash = bin(f->app_hash, 32);
     h.validators_hash = bin(f->validators_hash, 32);
     h.proposer = bin(f->proposer, 32);
+    h.reserves_root = bin(reserves_root, 32);
     uint8_t *hdr;
     size_t hlen;
     if (!cn_encode(&h.base, CN_CAP_HEADER, &hdr, &hlen))

@@ -37,5 +37,10 @@ typedef struct {
  * memory or a block over CN_CAP_BLOCK. */
 int cn_block_build(const cn_header_fields *f, uint8_t *const *txs, const size_t *lens, size_t n,
                    uint8_t **out, size_t *out_len, uint8_t block_id[32]);
+/* The same, with the header's reserves_root (32 bytes, or NULL before the first reserves
+ * epoch is published; node/app/reserves.h). */
+int cn_block_build_r(const cn_header_fields *f, const uint8_t *reserves_root,
+                     uint8_t *const *txs, const size_t *lens, size_t n, uint8_t **out,
+                     size_t *out_len, uint8_t block_id[32]);
 
 #endif

@@ -24,12 +24,13 @@ typedef struct cn_node cn_node;
 int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn_keypair *key,
                  char *err, size_t cap);
 
-/* Runs the event loop: the producer timer, the HTTP API, and SIGINT/SIGTERM for a clean stop.
+/* Runs the HTTP API and SIGINT/SIGTERM on the event loop and the producer on its own thread
+ * (docs/architecture.md "Threads"); a stop joins the producer after its current block.
  * Returns 0 after a clean stop, 1 after a fatal error. */
 int cn_node_run(cn_node *n);
 
-/* Produces one block now, if there is anything to put in it (tests and tools). Returns as
- * cn_producer_step. */
+/* Produces one block now, if there is anything to put in it (tests and tools; not while
+ * cn_node_run's producer thread runs). Returns as cn_producer_step. */
 int cn_node_produce(cn_node *n, int allow_empty, char *err, size_t cap);
 
 cn_app *cn_node_app(cn_node *n);

@@ -8,6 +8,7 @@
 #include "crypto/bytes.h"
 #include "node/chain/block.h"
 #include "node/chain/cert.h"
+#include "node/app/reserves.h"
 #include "node/util/log.h"
 
 uint64_t cn_wall_ms(void) {
@@ -21,8 +22,14 @@ int cn_producer_step(cn_producer *p, int allow_empty, char *err, size_t cap) {
     const cn_tip *tip = cn_app_tip(p->app);
     uint8_t **txs = NULL;
     size_t *lens = NULL;
+    if (p->mp_lock)
+        pthread_mutex_lock(p->mp_lock);
     size_t n = cn_mempool_reap(p->mp, g->params.block_max_txs, g->params.block_max_bytes, &txs,
                                &lens);
+    if (p->mp_lock)
+        pthread_mutex_unlock(p->mp_lock);
+    /* The reaped bytes stay valid without the lock: only cn_mempool_update frees entries, and
+     * only this thread calls it. */
     n = cn_app_prepare_proposal(p->app, lens, n);
     if (n == 0 && !allow_empty) {
         free(txs);
@@ -49,7 +56,10 @@ int cn_producer_step(cn_producer *p, int allow_empty, char *err, size_t cap) {
     uint8_t(*ids)[32] = malloc((n ? n : 1) * 32);
     int rc = -1;
     cn_block_result *res = NULL;
-    if (!ids || !cn_block_build(&f, txs, lens, n, &block, &blen, block_id)) {
+    uint8_t rroot[32];
+    int has_root = cn_reserves_committed_root(cn_app_store(p->app), rroot);
+    if (!ids || has_root < 0 ||
+        !cn_block_build_r(&f, has_root ? rroot : NULL, txs, lens, n, &block, &blen, block_id)) {
         snprintf(err, cap, "height %llu: could not build the block", (unsigned long long)height);
         goto out;
     }
@@ -84,7 +94,11 @@ int cn_producer_step(cn_producer *p, int allow_empty, char *err, size_t cap) {
         snprintf(err, cap, "%s", why);
         goto out;
     }
+    if (p->mp_lock)
+        pthread_mutex_lock(p->mp_lock);
     cn_mempool_update(p->mp, (const uint8_t(*)[32])ids, n);
+    if (p->mp_lock)
+        pthread_mutex_unlock(p->mp_lock);
     CN_LOG_DEBUG("committed height %llu with %llu txs", (unsigned long long)height,
                  (unsigned long long)ws_n);
     rc = 1;

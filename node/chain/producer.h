@@ -17,6 +17,7 @@
 #ifndef CLEARNODE_NODE_CHAIN_PRODUCER_H
 #define CLEARNODE_NODE_CHAIN_PRODUCER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ typedef struct {
     cn_mempool *mp;
     const cn_keypair *key;
     uint64_t (*clock_ms)(void); /* NULL: wall clock */
+    /* When set, held around every mempool call (reap, update), never across finalize and
+     * commit, so admission goes on while a block executes and commits. */
+    pthread_mutex_t *mp_lock;
 } cn_producer;
 
 /* Produces at most one block. Returns 1 if a block was committed, 0 if there was nothing to

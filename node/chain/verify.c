@@ -58,29 +58,32 @@ int cn_verify_supply(cn_store_rtxn *r, size_t *n_assets, char *err, size_t cap) 
         n++;
     }
     cn_store_iter_close(it);
-    p = CN_SK_BALANCE;
-    if (cn_store_iter_read(&it, r, CN_DB_STATE, &p, 1, NULL, 0, 0))
-        return vfail(err, cap, "cannot iterate balances");
     int ok = 1;
-    while (ok && cn_store_iter_next(it, &k, &kl, &v, &vl) == CN_STORE_OK) {
-        if (kl < 34 || vl != 8) {
-            ok = vfail(err, cap, "malformed balance record");
-            break;
-        }
-        size_t sl = kl - 33;
-        size_t i;
-        for (i = 0; i < n; i++)
-            if (strlen(a[i].sym) == sl && memcmp(a[i].sym, (const uint8_t *)k + 33, sl) == 0)
+    /* balances, then locked balances ('l': pending withdrawals, docs/custody.md) */
+    for (int pass = 0; ok && pass < 2; pass++) {
+        p = pass ? (uint8_t)'l' : (uint8_t)CN_SK_BALANCE;
+        if (cn_store_iter_read(&it, r, CN_DB_STATE, &p, 1, NULL, 0, 0))
+            return vfail(err, cap, "cannot iterate balances");
+        while (ok && cn_store_iter_next(it, &k, &kl, &v, &vl) == CN_STORE_OK) {
+            if (kl < 34 || vl != 8) {
+                ok = vfail(err, cap, "malformed balance record");
                 break;
-        int64_t b = cn_get_be64_signed(v);
-        if (i == n)
-            ok = vfail(err, cap, "a balance of an asset without supply");
-        else if (b <= 0)
-            ok = vfail(err, cap, "a stored balance of %s is not positive", a[i].sym);
-        else if (__builtin_add_overflow(a[i].sum, b, &a[i].sum))
-            ok = vfail(err, cap, "sum of %s balances overflows", a[i].sym);
+            }
+            size_t sl = kl - 33;
+            size_t i;
+            for (i = 0; i < n; i++)
+                if (strlen(a[i].sym) == sl && memcmp(a[i].sym, (const uint8_t *)k + 33, sl) == 0)
+                    break;
+            int64_t b = cn_get_be64_signed(v);
+            if (i == n)
+                ok = vfail(err, cap, "a balance of an asset without supply");
+            else if (b <= 0)
+                ok = vfail(err, cap, "a stored balance of %s is not positive", a[i].sym);
+            else if (__builtin_add_overflow(a[i].sum, b, &a[i].sum))
+                ok = vfail(err, cap, "sum of %s balances overflows", a[i].sym);
+        }
+        cn_store_iter_close(it);
     }
-    cn_store_iter_close(it);
     for (size_t i = 0; ok && i < n; i++)
         if (a[i].sum != a[i].supply)
             ok = vfail(err, cap, "asset %s: supply %lld but balances sum to %lld", a[i].sym,

@@ -18,6 +18,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
+#include "node/genesis/genesis_code.h"
 #include "node/genesis/genesis_io.h"
 
 typedef struct {
@@ -441,9 +442,9 @@ static int parse_contract(pctx *c, json_t *k, const char *path, cn_gen_contract 
         return fail(c, p, "must be relative to the genesis file, without '..'");
     char full[4096];
     snprintf(full, sizeof full, "%s/%s", c->base_dir, rel);
-    char why[128];
-    if (!cn_read_file_capped(full, CN_GENESIS_MAX_CODE, &out->code, &out->code_len, why,
-                             sizeof why))
+    char why[600];
+    if (!cn_genesis_code_load(full, CN_GENESIS_MAX_CODE, &out->code, &out->code_len, why,
+                              sizeof why))
         return fail(c, p, "%s: %s", rel, why);
     if (out->code_len == 0)
         return fail(c, p, "%s: empty file", rel);
@@ -491,6 +492,9 @@ static int cross_checks(pctx *c, cn_genesis *g) {
                 return fail(c, p, "same name as contracts[%zu]", j);
             }
     const cn_gen_params *p = &g->params;
+    /* An odd quorum makes the median a reported price, never an average of two. */
+    if (p->oracle_quorum % 2 == 0)
+        return fail(c, "params.oracle.quorum", "%u must be odd", p->oracle_quorum);
     if (p->oracle_quorum > oracles)
         return fail(c, "params.oracle.quorum", "%u exceeds the %zu members with role oracle",
                     p->oracle_quorum, oracles);
@@ -572,6 +576,11 @@ static int parse_root(pctx *c, json_t *root, cn_genesis *g) {
             snprintf(p, sizeof p, "contracts[%zu]", i);
             if (!parse_contract(c, v, p, &g->contracts[i]))
                 return 0;
+            char why[200], bp[48];
+            snprintf(bp, sizeof bp, "contracts[%zu].bytecode", i);
+            if (!cn_genesis_code_verify(g->contracts[i].code, g->contracts[i].code_len, why,
+                                        sizeof why))
+                return fail(c, bp, "%s", why);
         }
     }
     return cross_checks(c, g);

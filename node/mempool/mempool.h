@@ -18,7 +18,8 @@
  * After a commit, cn_mempool_update removes the committed txs, refreshes each touched signer's
  * next nonce from the committed state and drops what became stale.
  *
- * Single-threaded: call from the node's event loop only.
+ * Not thread-safe: the node serializes every call with its mempool lock (docs/architecture.md
+ * "Threads"); the bytes returned by reap stay valid until the next update.
  */
 #ifndef CLEARNODE_NODE_MEMPOOL_MEMPOOL_H
 #define CLEARNODE_NODE_MEMPOOL_MEMPOOL_H

@@ -37,6 +37,26 @@ typedef struct cn_rpc_backend {
     json_t *(*get_status)(void *ctx);
     /* Appends Prometheus text-format metrics. */
     void (*write_metrics)(void *ctx, struct evbuffer *out);
+    /* GET /v1/oracle/{asset} (docs/oracle.md): price, sources, flags, breaker state; NULL
+     * when the asset is not in genesis. */
+    json_t *(*get_oracle)(void *ctx, const char *asset);
+    /* GET /v1/withdrawals/{id}, /v1/accounts/{pubkey}/withdrawals and
+     * /v1/governance/proposals/{id} (docs/custody.md, docs/governance.md); NULL: not found. */
+    json_t *(*get_withdrawal)(void *ctx, uint64_t id);
+    json_t *(*get_account_withdrawals)(void *ctx, const uint8_t pubkey[32]);
+    json_t *(*get_proposal)(void *ctx, uint64_t id);
+    /* Admits n encoded Signed txs (POST /v1/txs), each with the same checks and results as
+     * submit_tx; signatures may be verified in parallel, admission is in array order. Fills
+     * codes[i], hashes[i] (zero when over the size cap) and the NUL-terminated message at
+     * msgs + i * msg_cap. NULL: the node has no batch path (the route answers 503). */
+    void (*submit_txs)(void *ctx, size_t n, const uint8_t *const *bytes, const size_t *lens,
+                       cn_txerr *codes, uint8_t (*hashes)[32], char *msgs, size_t msg_cap);
+    /* GET /v1/reserves/... (docs/reserves.md "On chain"): `rest` is the path after
+     * "/v1/reserves/", the three X-Clearnode-* signing headers may be NULL. Returns the HTTP
+     * status; 200 fills *ctype (static) and *body (malloc'd), others fill *code and why. */
+    int (*reserves)(void *ctx, const char *rest, int want_proto, const char *signer,
+                    const char *sig, const char *ts, const char **ctype, uint8_t **body,
+                    size_t *len, const char **code, char *why, size_t why_cap);
 } cn_rpc_backend;
 
 #endif

@@ -12,6 +12,7 @@
 #include "node/rpc/errors.h"
 #include "node/rpc/metrics.h"
 #include "node/rpc/ratelimit.h"
+#include "node/rpc/routes.h"
 #include "node/rpc/server.h"
 
 struct bufferevent;
@@ -85,5 +86,15 @@ void cn_rpc_handle_block(const cn_rpc_backend *be, const char *param, const char
                          cn_rpc_resp *r);
 void cn_rpc_handle_status(const cn_rpc_backend *be, cn_rpc_resp *r);
 void cn_rpc_handle_metrics(const cn_rpc_backend *be, const cn_rpc_metrics *m, cn_rpc_resp *r);
+void cn_rpc_handle_oracle(const cn_rpc_backend *be, const char *param, cn_rpc_resp *r);
+/* handler_reserves.c: GET /v1/reserves/... with the request-signing headers (may be NULL). */
+void cn_rpc_handle_reserves(const cn_rpc_backend *be, const char *rest, const char *query,
+                            const char *signer, const char *sig, const char *ts, cn_rpc_resp *r);
+/* handler_custody.c: withdrawals and governance proposals. */
+void cn_rpc_handle_custody(const cn_rpc_backend *be, cn_rpc_route route, const char *param,
+                           cn_rpc_resp *r);
+/* batch.c: POST /v1/txs. */
+void cn_rpc_handle_txs_submit(const cn_rpc_backend *be, const char *content_type,
+                              struct evbuffer *body, cn_rpc_resp *r);
 
 #endif

@@ -13,6 +13,12 @@ typedef enum {
     CN_RPC_ROUTE_BLOCK,         /* GET  /v1/blocks/{height} */
     CN_RPC_ROUTE_STATUS,        /* GET  /v1/status */
     CN_RPC_ROUTE_METRICS,       /* GET  /metrics */
+    CN_RPC_ROUTE_TXS_SUBMIT,    /* POST /v1/txs (a batch) */
+    CN_RPC_ROUTE_ORACLE,        /* GET  /v1/oracle/{asset} */
+    CN_RPC_ROUTE_WITHDRAWAL,    /* GET  /v1/withdrawals/{id} */
+    CN_RPC_ROUTE_ACCOUNT_WITHDRAWALS, /* GET /v1/accounts/{pubkey}/withdrawals */
+    CN_RPC_ROUTE_PROPOSAL,      /* GET  /v1/governance/proposals/{id} */
+    CN_RPC_ROUTE_RESERVES,      /* GET  /v1/reserves/{epoch}[/proof/{pubkey}|/leaves] */
     CN_RPC_ROUTE_NONE,          /* no route: 404 (also the metrics label of rejected requests) */
     CN_RPC_ROUTE_COUNT
 } cn_rpc_route;

@@ -67,6 +67,26 @@ static void dispatch(cn_rpc_server *srv, struct evhttp_request *req, cn_rpc_rout
     case CN_RPC_ROUTE_METRICS:
         cn_rpc_handle_metrics(srv->be, &srv->metrics, r);
         break;
+    case CN_RPC_ROUTE_TXS_SUBMIT:
+        cn_rpc_handle_txs_submit(
+            srv->be, evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"),
+            evhttp_request_get_input_buffer(req), r);
+        break;
+    case CN_RPC_ROUTE_ORACLE:
+        cn_rpc_handle_oracle(srv->be, param, r);
+        break;
+    case CN_RPC_ROUTE_WITHDRAWAL:
+    case CN_RPC_ROUTE_ACCOUNT_WITHDRAWALS:
+    case CN_RPC_ROUTE_PROPOSAL:
+        cn_rpc_handle_custody(srv->be, route, param, r);
+        break;
+    case CN_RPC_ROUTE_RESERVES: {
+        struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+        cn_rpc_handle_reserves(srv->be, param, query, evhttp_find_header(ih, "X-Clearnode-Signer"),
+                               evhttp_find_header(ih, "X-Clearnode-Signature"),
+                               evhttp_find_header(ih, "X-Clearnode-Timestamp"), r);
+        break;
+    }
     case CN_RPC_ROUTE_NONE:
     case CN_RPC_ROUTE_COUNT:
         cn_rpc_resp_api_error(r, CN_RPC_E_NOT_FOUND, "no such route");
@@ -95,7 +115,8 @@ static cn_rpc_route route_request(cn_rpc_server *srv, struct evhttp_request *req
                                                       : "this route only accepts GET");
         return route;
     }
-    if (route != CN_RPC_ROUTE_BLOCK && query != NULL && query[0] != '\0') {
+    if (route != CN_RPC_ROUTE_BLOCK && route != CN_RPC_ROUTE_RESERVES && query != NULL &&
+        query[0] != '\0') {
         cn_rpc_resp_api_error(r, CN_RPC_E_INVALID_QUERY, "this route takes no query string");
         return route;
     }

@@ -117,7 +117,7 @@ static inline int tk_open_store(tk_chain *c) {
     }
     cn_mempool_limits lim = {1000, 1 << 24, 16};
     c->mp = cn_mempool_new(c->app, &lim);
-    c->prod = (cn_producer){c->app, c->mp, &c->val, tk_clock};
+    c->prod = (cn_producer){.app = c->app, .mp = c->mp, .key = &c->val, .clock_ms = tk_clock};
     return c->mp != NULL;
 }
 

@@ -148,9 +148,14 @@ rpc_fake *rpc_fake_start(const cn_rpc_limits *lim) {
     assert_true(cn_keypair_from_seckey(&h->other, sec2));
     memcpy(h->f.member, h->kp.pub, 32);
     h->f.next_nonce = 1;
-    h->be = (cn_rpc_backend){&h->f,           fake_submit,        fake_get_tx,
-                             fake_get_account, fake_get_block,    fake_get_block_raw,
-                             fake_get_status,  fake_metrics};
+    h->be = (cn_rpc_backend){.ctx = &h->f,
+                             .submit_tx = fake_submit,
+                             .get_tx = fake_get_tx,
+                             .get_account = fake_get_account,
+                             .get_block = fake_get_block,
+                             .get_block_raw = fake_get_block_raw,
+                             .get_status = fake_get_status,
+                             .write_metrics = fake_metrics};
     h->base = event_base_new();
     assert_non_null(h->base);
     char err[256] = "";

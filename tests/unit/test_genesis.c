@@ -79,11 +79,12 @@ static void test_params_and_contracts(void **state) {
     char err[512];
     const char *params =
         "\"params\":{\"block\":{\"max_txs\":100,\"max_bytes\":65536},"
-        "\"mempool\":{\"nonce_window\":8},\"oracle\":{\"quorum\":2,\"max_age_ms\":5000},"
+        "\"mempool\":{\"nonce_window\":8},\"oracle\":{\"quorum\":1,\"max_age_ms\":5000},"
         "\"custody\":{\"tiers\":[{\"min_amount_usd\":0,\"approvals\":1},"
         "{\"min_amount_usd\":1000,\"approvals\":1,\"cooldown_ms\":100}]},"
         "\"governance\":{\"threshold\":1}},\"contracts\":[{\"name\":\"margin\","
-        "\"bytecode_hex\":\"434e564d\"}],";
+        "\"bytecode_hex\":\"434e564d0001000000000000000000020000000100000000000000000000"
+        "000100000000000000020001000000000000036f6e6502000000000000014a00000000000000\"}],";
     char *j = tk_genesis_json(params);
     /* tk_genesis_json appends "contracts":[] after extra: drop that duplicate. */
     char *dup = strstr(j, "\"contracts\":[]");
@@ -94,10 +95,10 @@ static void test_params_and_contracts(void **state) {
         fail_msg("%s", err);
     assert_int_equal(g.params.block_max_txs, 100);
     assert_int_equal(g.params.mempool_nonce_window, 8);
-    assert_int_equal(g.params.oracle_quorum, 2);
+    assert_int_equal(g.params.oracle_quorum, 1);
     assert_int_equal(g.params.n_tiers, 2);
     assert_int_equal(g.n_contracts, 1);
-    assert_int_equal(g.contracts[0].code_len, 4);
+    assert_int_equal(g.contracts[0].code_len, 68); /* a verified one-function container */
     cn_genesis_free(&g);
     free(j);
 }
@@ -150,6 +151,8 @@ static void test_invalid_fields(void **state) {
                  "params.block.max_txs: 0 is outside");
     expect_error("\"contracts\":[]", "\"params\":{\"blok\":{}},\"contracts\":[]",
                  "params.blok: unknown field");
+    expect_error("\"contracts\":[]", "\"params\":{\"oracle\":{\"quorum\":2}},\"contracts\":[]",
+                 "params.oracle.quorum: 2 must be odd");
     expect_error("\"contracts\":[]", "\"params\":{\"oracle\":{\"quorum\":3}},\"contracts\":[]",
                  "params.oracle.quorum: 3 exceeds the 2 members with role oracle");
     expect_error("\"contracts\":[]", "\"params\":{\"governance\":{\"threshold\":2}},\"contracts\":[]",
@@ -187,8 +190,14 @@ static void test_file_load(void **state) {
     char path[128], code[128];
     snprintf(path, sizeof path, "%s/genesis.json", dir);
     snprintf(code, sizeof code, "%s/m.bin", dir);
+    /* A verified one-function container (clearasm build of "ldi r0, 1; ret r0"). */
+    static const char tiny_hex[] =
+        "434e564d0001000000000000000000020000000100000000000000000000000100000000000000020001"
+        "000000000000036f6e6502000000000000014a00000000000000";
+    uint8_t tiny[68];
+    assert_true(cn_hex_decode_exact(tiny, sizeof tiny, tiny_hex));
     FILE *f = fopen(code, "wb");
-    fwrite("CNVM", 1, 4, f);
+    fwrite(tiny, 1, sizeof tiny, f);
     fclose(f);
     char *j = tk_genesis_json("");
     char *c = strstr(j, "\"contracts\":[]");
@@ -203,8 +212,14 @@ static void test_file_load(void **state) {
     if (!cn_genesis_load(&g, path, err, sizeof err))
         fail_msg("%s", err);
     assert_int_equal(g.n_contracts, 1);
-    assert_memory_equal(g.contracts[0].code, "CNVM", 4);
+    assert_memory_equal(g.contracts[0].code, tiny, sizeof tiny);
     cn_genesis_free(&g);
+    /* Bytes that fail the VM verifier: a genesis error naming the field. */
+    f = fopen(code, "wb");
+    fwrite("CNVM", 1, 4, f);
+    fclose(f);
+    assert_false(cn_genesis_load(&g, path, err, sizeof err));
+    assert_non_null(strstr(err, "contracts[0].bytecode: verifier: truncated"));
     unlink(code);
     assert_false(cn_genesis_load(&g, path, err, sizeof err));
     assert_non_null(strstr(err, "contracts[0].path: m.bin: cannot open"));

@@ -162,10 +162,10 @@ static void test_duplicates_and_envelopes(void **state) {
     assert_true(cn_tx_sign(&CL[1], TK_CHAIN, &tx, &b, &n));
     assert_int_equal(tk_submit(&C, b, n, NULL), CN_TX_NO_KIND);
     /* A kind this version does not execute. */
-    Clearnode__V1__WithdrawCancel wc;
-    clearnode__v1__withdraw_cancel__init(&wc);
-    tx.kind_case = CLEARNODE__V1__TX__KIND_WITHDRAW_CANCEL;
-    tx.withdraw_cancel = &wc;
+    Clearnode__V1__ClosePosition cp;
+    clearnode__v1__close_position__init(&cp);
+    tx.kind_case = CLEARNODE__V1__TX__KIND_CLOSE_POSITION;
+    tx.close_position = &cp;
     assert_true(cn_tx_sign(&CL[1], TK_CHAIN, &tx, &b, &n));
     assert_int_equal(tk_submit(&C, b, n, NULL), CN_TX_UNSUPPORTED);
 }

@@ -96,8 +96,12 @@ static void test_routes(void **state) {
     assert_int_equal(cn_rpc_route_match("/v1/blocks/7", &p), CN_RPC_ROUTE_BLOCK);
     assert_int_equal(cn_rpc_route_match("/v1/status", &p), CN_RPC_ROUTE_STATUS);
     assert_int_equal(cn_rpc_route_match("/metrics", &p), CN_RPC_ROUTE_METRICS);
+    assert_int_equal(cn_rpc_route_match("/v1/txs", &p), CN_RPC_ROUTE_TXS_SUBMIT);
+    assert_int_equal(cn_rpc_route_method(CN_RPC_ROUTE_TXS_SUBMIT), CN_RPC_POST);
+    assert_int_equal(cn_rpc_route_match("/v1/oracle/BTC", &p), CN_RPC_ROUTE_ORACLE);
+    assert_string_equal(p, "BTC");
     const char *none[] = {"",          "/",          "/v1",         "/v1/",        "/v1/status/",
-                          "/v1/tx/a/b", "/v1/txs",   "/V1/status",  "/v2/status",  "//v1/status",
+                          "/v1/tx/a/b", "/v1/txs/",  "/V1/status",  "/v2/status",  "//v1/status",
                           "/metrics/", "/v1/blocks", "/v1/accounts"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         assert_int_equal(cn_rpc_route_match(none[i], &p), CN_RPC_ROUTE_NONE);

@@ -27,6 +27,15 @@ enum {
 int clearctl_keys(int argc, char **argv);
 int clearctl_tx(int argc, char **argv);
 int clearctl_query(int argc, char **argv);
+/* cmd_custody.c: withdrawals and governance (tx withdraw|approve|cancel|allowlist|propose|
+ * gov-approve; query withdrawal|withdrawals|proposal). */
+int clearctl_custody_kind(const char *kind);
+int clearctl_custody_tx(int argc, char **argv);
+int clearctl_custody_query(int argc, char **argv);
+/* cmd_reserves.c: query reserves EPOCH, query reserves-proof EPOCH --key FILE --out FILE. */
+int clearctl_reserves_query(int argc, char **argv);
+/* tx reserve-attest --epoch N --holding ASSET=AMOUNT... --key FILE: prints "accepted HASH". */
+int clearctl_reserves_attest(int argc, char **argv);
 
 /* --- common.c --- */
 

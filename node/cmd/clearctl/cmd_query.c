@@ -1,4 +1,4 @@
-/* `clearctl query account|tx|block|status`: read the chain through a node's HTTP API.
+/* `clearctl query account|tx|block|status|oracle`: read the chain through a node's HTTP API.
  *
  * The argument is checked locally first (64 hex digits, a decimal height), so a typo never
  * reaches the node. Answers print as readable "key  value" lines, or as the node's JSON with
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crypto/encoding.h"
+#include "node/app/ledger.h"
 #include "node/cmd/clearctl/clearctl.h"
 
 static void query_usage(FILE *f) {
@@ -19,6 +20,10 @@ static void query_usage(FILE *f) {
             "  clearctl query tx HASH_HEX [--node URL] [--json]\n"
             "  clearctl query block HEIGHT [--node URL] [--json] [--proto FILE]\n"
             "  clearctl query status [--node URL] [--json]\n"
+            "  clearctl query oracle ASSET [--node URL] [--json]\n"
+            "  clearctl query reserves EPOCH [--node URL] [--json]\n"
+            "  clearctl query reserves-proof EPOCH --key FILE --out FILE [--proto]\n"
+            "  clearctl query reserves-leaves EPOCH --key FILE --out FILE\n"
             "\n"
             "The node URL defaults to $" CLEARCTL_NODE_ENV " or " CLEARCTL_NODE_DEFAULT ".\n"
             "Exit codes: 0 found, 1 not found or rejected, 2 usage error, 3 node unreachable.\n");
@@ -46,6 +51,12 @@ int clearctl_query(int argc, char **argv) {
         query_usage(argc < 1 ? stderr : stdout);
         return argc < 1 ? CLEARCTL_USAGE : CLEARCTL_OK;
     }
+    if (!strcmp(argv[0], "reserves") || !strcmp(argv[0], "reserves-proof") ||
+        !strcmp(argv[0], "reserves-leaves"))
+        return clearctl_reserves_query(argc, argv);
+    if (!strcmp(argv[0], "withdrawal") || !strcmp(argv[0], "withdrawals") ||
+        !strcmp(argv[0], "proposal"))
+        return clearctl_custody_query(argc, argv);
     const char *what = argv[0], *arg = NULL, *node = NULL, *proto = NULL;
     int json = 0;
     for (int i = 1; i < argc; i++) {
@@ -87,6 +98,12 @@ int clearctl_query(int argc, char **argv) {
         char hex[65];
         cn_hex_encode(hex, b32, 32);
         snprintf(path, sizeof path, "/v1/%s/%s", what[0] == 'a' ? "accounts" : "tx", hex);
+    } else if (strcmp(what, "oracle") == 0) {
+        if (arg == NULL || !cn_symbol_valid(arg)) {
+            fprintf(stderr, "error: query oracle needs an asset symbol (1..16 of [A-Z0-9.])\n");
+            return CLEARCTL_USAGE;
+        }
+        snprintf(path, sizeof path, "/v1/oracle/%s", arg);
     } else if (is_block) {
         uint64_t h;
         if (arg == NULL) {

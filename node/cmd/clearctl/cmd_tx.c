@@ -1,6 +1,6 @@
 /* `clearctl tx ...`: build, sign and submit transactions.
  *
- *   tx register-client|deposit|transfer [kind flags] --key FILE [--node URL]
+ *   tx register-client|deposit|transfer|deploy|call [kind flags] --key FILE [--node URL]
  *        [--chain-id ID] [--nonce N] [--wait [--timeout S]] [--json]
  *   tx sign register-client|deposit|transfer [kind flags] --key FILE --chain-id ID
  *        --nonce N --out FILE [--force]
@@ -22,6 +22,8 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "node/cmd/clearctl/clearctl.h"
+#include "node/cmd/clearctl/tx_contract.h"
+#include "node/cmd/clearctl/tx_oracle.h"
 #include "proto/codec.h"
 
 #define POLL_MS 250
@@ -35,6 +37,8 @@ typedef struct {
     const char *pubkey, *label, *account, *asset, *amount, *ref, *to;
     const char *file; /* tx send */
     int json, wait, force;
+    clearctl_contract_flags cf; /* tx deploy, tx call (tx_contract.c) */
+    clearctl_oracle_flags of;   /* tx oracle-report (tx_oracle.c) */
 } tx_opts;
 
 static void tx_usage(FILE *f) {
@@ -43,6 +47,11 @@ static void tx_usage(FILE *f) {
             "  clearctl tx register-client --pubkey HEX [--label L] COMMON\n"
             "  clearctl tx deposit --account HEX --asset SYM --amount N --ref REF COMMON\n"
             "  clearctl tx transfer --to HEX --asset SYM --amount N COMMON\n"
+            "  clearctl tx deploy --name NAME --bytecode FILE(.cas|.bin) COMMON\n"
+            "  clearctl tx call --contract NAME --entry E [--args a,b,c] [--gas N]\n"
+            "      [--allow-asset SYM --allow-amount N] COMMON\n"
+            "  clearctl tx oracle-report --asset SYM --price MICRO_USD [--observed-at MS]\n"
+            "      --round N COMMON\n"
             "      COMMON: --key FILE [--node URL] [--chain-id ID] [--nonce N]\n"
             "              [--wait [--timeout SECONDS]] [--json]\n"
             "      Signs the transaction with the key and submits it to the node. The chain\n"
@@ -72,6 +81,14 @@ static int parse_flags(int argc, char **argv, tx_opts *o) {
         {"--account", offsetof(tx_opts, account)}, {"--asset", offsetof(tx_opts, asset)},
         {"--amount", offsetof(tx_opts, amount)},   {"--ref", offsetof(tx_opts, ref)},
         {"--to", offsetof(tx_opts, to)},
+        {"--name", offsetof(tx_opts, cf.name)},    {"--bytecode", offsetof(tx_opts, cf.bytecode)},
+        {"--contract", offsetof(tx_opts, cf.contract)}, {"--entry", offsetof(tx_opts, cf.entry)},
+        {"--args", offsetof(tx_opts, cf.args)},    {"--gas", offsetof(tx_opts, cf.gas)},
+        {"--allow-asset", offsetof(tx_opts, cf.allow_asset)},
+        {"--allow-amount", offsetof(tx_opts, cf.allow_amount)},
+        {"--price", offsetof(tx_opts, of.price)},
+        {"--observed-at", offsetof(tx_opts, of.observed_at)},
+        {"--round", offsetof(tx_opts, of.round)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -123,7 +140,7 @@ static int only_kind_flags(const tx_opts *o) {
         int allowed;
     } f[] = {{o->pubkey, "--pubkey", rc}, {o->label, "--label", rc},
              {o->account, "--account", dep}, {o->ref, "--ref", dep},
-             {o->asset, "--asset", dep || tr}, {o->amount, "--amount", dep || tr},
+             {o->asset, "--asset", dep || tr || clearctl_oracle_kind(o->kind)}, {o->amount, "--amount", dep || tr},
              {o->to, "--to", tr}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (f[i].v != NULL && !f[i].allowed) {
@@ -144,12 +161,17 @@ static int need(const char *v, const char *flag) {
 typedef struct {
     uint8_t key32[32]; /* pubkey, account or to */
     uint64_t amount;
+    clearctl_contract_vals c; /* deploy, call */
+    clearctl_oracle_vals ov;  /* oracle-report */
 } kind_vals;
 
 /* Checks the kind flags. Returns 1, or 0 after printing the problem. */
 static int check_kind(const tx_opts *o, kind_vals *v) {
-    if (!only_kind_flags(o))
+    if (!only_kind_flags(o) || !clearctl_contract_check(o->kind, &o->cf, &v->c) ||
+        !clearctl_oracle_check(o->kind, o->asset, &o->of, &v->ov))
         return 0;
+    if (clearctl_contract_kind(o->kind) || clearctl_oracle_kind(o->kind))
+        return 1;
     if (strcmp(o->kind, "register-client") == 0) {
         if (!need(o->pubkey, "--pubkey") || !clearctl_parse_hex32("--pubkey", o->pubkey, v->key32))
             return 0;
@@ -182,12 +204,16 @@ static int check_kind(const tx_opts *o, kind_vals *v) {
 
 static int known_kind(const char *k) {
     return strcmp(k, "register-client") == 0 || strcmp(k, "deposit") == 0 ||
-           strcmp(k, "transfer") == 0;
+           strcmp(k, "transfer") == 0 || clearctl_contract_kind(k) || clearctl_oracle_kind(k);
 }
 
 /* Encodes the Tx body. Returns 1 with *out malloc'd. */
 static int encode_body(const tx_opts *o, const kind_vals *v, const char *chain_id,
                        uint64_t nonce, uint8_t **out, size_t *len) {
+    if (clearctl_contract_kind(o->kind))
+        return clearctl_contract_encode(o->kind, &o->cf, &v->c, chain_id, nonce, out, len);
+    if (clearctl_oracle_kind(o->kind))
+        return clearctl_oracle_encode(o->asset, &v->ov, chain_id, nonce, out, len);
     Clearnode__V1__Tx tx;
     clearnode__v1__tx__init(&tx);
     Clearnode__V1__RegisterClient rc;
@@ -427,10 +453,9 @@ static int write_file(const char *path, const uint8_t *data, size_t len, int for
     return 1;
 }
 
-/* tx <kind> and tx sign <kind>. */
-static int build(tx_opts *o, int offline) {
-    kind_vals kv = {{0}, 0};
-    if (!check_kind(o, &kv))
+/* tx <kind> and tx sign <kind>, with kv zeroed by build(). */
+static int build_kv(tx_opts *o, int offline, kind_vals *kv) {
+    if (!check_kind(o, kv))
         return CLEARCTL_USAGE;
     if (o->file != NULL) {
         fprintf(stderr, "error: unexpected argument '%s'\n", o->file);
@@ -473,7 +498,7 @@ static int build(tx_opts *o, int offline) {
         rc = fetch_nonce(node, kp.pub, &nonce);
     uint8_t *body = NULL, *signed_tx = NULL;
     size_t body_len = 0, len = 0;
-    if (rc == CLEARCTL_OK && (!encode_body(o, &kv, chain, nonce, &body, &body_len) ||
+    if (rc == CLEARCTL_OK && (!encode_body(o, kv, chain, nonce, &body, &body_len) ||
                               !sign_tx(&kp, chain, body, body_len, &signed_tx, &len))) {
         fprintf(stderr, "error: could not encode or sign the transaction\n");
         rc = CLEARCTL_FAILED;
@@ -498,6 +523,14 @@ static int build(tx_opts *o, int offline) {
         rc = submit(node, signed_tx, len, o);
     }
     free(signed_tx);
+    return rc;
+}
+
+static int build(tx_opts *o, int offline) {
+    kind_vals kv;
+    memset(&kv, 0, sizeof kv);
+    int rc = build_kv(o, offline, &kv);
+    clearctl_contract_free(&kv.c);
     return rc;
 }
 
@@ -550,6 +583,10 @@ int clearctl_tx(int argc, char **argv) {
             return CLEARCTL_OK;
         }
     }
+    if (clearctl_custody_kind(argv[0]))
+        return clearctl_custody_tx(argc, argv);
+    if (strcmp(argv[0], "reserve-attest") == 0)
+        return clearctl_reserves_attest(argc, argv);
     tx_opts o;
     memset(&o, 0, sizeof o);
     int offline = 0, skip = 1;
@@ -562,7 +599,8 @@ int clearctl_tx(int argc, char **argv) {
     }
     if (strcmp(argv[0], "sign") == 0) {
         if (argc < 2 || !known_kind(argv[1])) {
-            fprintf(stderr, "error: tx sign needs a kind: register-client, deposit, transfer\n");
+            fprintf(stderr, "error: tx sign needs a kind: register-client, deposit, transfer, deploy, "
+                            "call\n");
             return CLEARCTL_USAGE;
         }
         offline = 1;

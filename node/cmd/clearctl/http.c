@@ -275,6 +275,12 @@ static int parse_response(uint8_t *raw, size_t len, clearctl_http_resp *out, cha
     return 1;
 }
 
+static const char *extra_headers = "";
+
+void clearctl_http_set_extra_headers(const char *lines) {
+    extra_headers = lines ? lines : "";
+}
+
 int clearctl_http(const char *url, const char *method, const char *path,
                   const char *content_type, const uint8_t *body, size_t body_len,
                   clearctl_http_resp *out, char *err, size_t err_cap) {
@@ -290,9 +296,10 @@ int clearctl_http(const char *url, const char *method, const char *path,
     int n = snprintf(head, sizeof head,
                      "%s %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: clearctl\r\n"
                      "Accept: application/json, application/x-protobuf\r\nConnection: close\r\n"
-                     "%s%s%sContent-Length: %zu\r\n\r\n",
+                     "%s%s%s%sContent-Length: %zu\r\n\r\n",
                      method, path, host, port, content_type ? "Content-Type: " : "",
-                     content_type ? content_type : "", content_type ? "\r\n" : "", body_len);
+                     content_type ? content_type : "", content_type ? "\r\n" : "",
+                     extra_headers, body_len);
     if (n < 0 || (size_t)n >= sizeof head) {
         close(fd);
         snprintf(err, err_cap, "request too long");

@@ -37,4 +37,7 @@ int clearctl_http(const char *url, const char *method, const char *path,
 
 void clearctl_http_free(clearctl_http_resp *r);
 
+/* Extra header lines (each ending in CRLF) sent with every following request; NULL clears. */
+void clearctl_http_set_extra_headers(const char *lines);
+
 #endif

@@ -127,12 +127,14 @@ static int read_response(int fd, char **body, size_t *blen) {
             }
             size_t need = hlen + clen;
             if (need > cap) {
+                /* Keep the header end as an offset: buf is invalid after realloc. */
+                size_t hoff = (size_t)(hend - buf);
                 char *nb = realloc(buf, need + 1);
                 if (!nb) {
                     free(buf);
                     return -1;
                 }
-                hend = nb + (hend - buf);
+                hend = nb + hoff;
                 buf = nb;
                 cap = need;
             }

@@ -15,28 +15,7 @@
 #include "node/chain/block.h"
 #include "node/cmd/clearload/clearload.h"
 #include "node/cmd/clearload/http.h"
-
-typedef struct {
-    uint8_t *bytes;
-    size_t len;
-    uint8_t hash[32];
-} cl_tx;
-
-typedef struct {
-    cl_http proto;
-    cl_tx *txs;
-    size_t n;
-    atomic_size_t next;
-    atomic_size_t ok, failed, retried;
-    atomic_int first_err_printed;
-} cl_submit;
-
-/* Monotonic time in microseconds (integers only: node/ has no floating point). */
-static uint64_t now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#include "node/cmd/clearload/load.h"
 
 /* Prints a duration in microseconds as seconds with two decimals. */
 static void fmt_s(char *out, size_t cap, uint64_t us) {
@@ -53,57 +32,9 @@ static json_t *get_json(cl_http *c, const char *path, int *status) {
     return j;
 }
 
-/* Submits one tx, retrying while the node says mempool full or nonce beyond window.
- * Returns 1 accepted (or already known), 0 rejected. */
-static int submit_one(cl_http *c, const cl_tx *t, atomic_size_t *retried, atomic_int *printed) {
-    for (int attempt = 0; attempt < 20000; attempt++) {
-        char *body = NULL;
-        size_t bl;
-        int st = cl_http_do(c, "POST", "/v1/tx", "application/x-protobuf", t->bytes, t->len,
-                            &body, &bl);
-        int dup = body && strstr(body, "\"duplicate\"");
-        int nonce = body && strstr(body, "\"bad_nonce\"");
-        if (st == 200 || st == 202 || (st == 409 && dup)) {
-            free(body);
-            return 1;
-        }
-        if (st == 503 || st == 429 || (st == 409 && nonce && attempt < 2000) || st < 0) {
-            free(body);
-            if (retried)
-                atomic_fetch_add(retried, 1);
-            if (st < 0 && attempt > 50)
-                return 0;
-            usleep(st == 409 ? 20000 : 2000);
-            continue;
-        }
-        if (!printed || atomic_exchange(printed, 1) == 0)
-            fprintf(stderr, "clearload: tx rejected with HTTP %d: %s\n", st, body ? body : "");
-        free(body);
-        return 0;
-    }
-    return 0;
-}
-
-static void *submit_thread(void *arg) {
-    cl_submit *s = arg;
-    cl_http c = s->proto;
-    c.fd = -1;
-    for (;;) {
-        size_t i = atomic_fetch_add(&s->next, 1);
-        if (i >= s->n)
-            break;
-        if (submit_one(&c, &s->txs[i], &s->retried, &s->first_err_printed))
-            atomic_fetch_add(&s->ok, 1);
-        else
-            atomic_fetch_add(&s->failed, 1);
-    }
-    cl_http_close(&c);
-    return NULL;
-}
-
 /* Waits until every tx in `last` (hashes) has a receipt. Returns 1, or 0 on timeout. */
 static int wait_committed(cl_http *c, cl_tx *const *last, size_t n, uint64_t timeout_s) {
-    uint64_t t0 = now_us();
+    uint64_t t0 = cl_now_us();
     size_t i = 0;
     while (i < n) {
         char path[128], hex[65];
@@ -116,7 +47,7 @@ static int wait_committed(cl_http *c, cl_tx *const *last, size_t n, uint64_t tim
             i++;
             continue;
         }
-        if (now_us() - t0 > timeout_s * 1000000u)
+        if (cl_now_us() - t0 > timeout_s * 1000000u)
             return 0;
         usleep(20000);
     }
@@ -127,7 +58,7 @@ static int wait_committed(cl_http *c, cl_tx *const *last, size_t n, uint64_t tim
 static uint64_t verify_rate(const cl_tx *txs, size_t n, const char *chain) {
     if (n == 0)
         return 0;
-    uint64_t t0 = now_us(), t;
+    uint64_t t0 = cl_now_us(), t;
     size_t done = 0;
     do {
         for (int k = 0; k < 200; k++, done++) {
@@ -142,9 +73,14 @@ static uint64_t verify_rate(const cl_tx *txs, size_t n, const char *chain) {
             if (!ok)
                 return 0;
         }
-        t = now_us();
+        t = cl_now_us();
     } while (t - t0 < 1000000u);
     return (uint64_t)done * 1000000u / (t - t0);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static int add_tx(cl_tx *t, int ok, uint8_t *b, size_t n) {
@@ -158,7 +94,7 @@ static int add_tx(cl_tx *t, int ok, uint8_t *b, size_t n) {
 
 int cl_run(int argc, char **argv) {
     const char *url = NULL, *keyfile = NULL, *asset = "USD";
-    unsigned long clients = 200, txs = 20000, threads = 4;
+    unsigned long clients = 200, txs = 20000, threads = 4, batch = 1;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--node") == 0 && i + 1 < argc)
@@ -171,6 +107,8 @@ int cl_run(int argc, char **argv) {
             txs = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+            batch = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--asset") == 0 && i + 1 < argc)
             asset = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
@@ -181,9 +119,9 @@ int cl_run(int argc, char **argv) {
         }
     }
     if (!url || !keyfile || clients < 2 || clients > 100000 || txs > 10000000 || threads < 1 ||
-        threads > 64) {
+        threads > 64 || batch < 1 || batch > 10000) {
         fprintf(stderr, "error: need --node URL --key FILE; 2 <= clients <= 100000, "
-                        "txs <= 1e7, 1 <= threads <= 64\n");
+                        "txs <= 1e7, 1 <= threads <= 64, 1 <= batch <= 10000\n");
         return 2;
     }
     cl_http c;
@@ -221,7 +159,7 @@ int cl_run(int argc, char **argv) {
     int ok = ck && setup && tr && last;
     uint8_t runid[8];
     randombytes_buf(runid, sizeof runid);
-    uint64_t ts0 = now_us();
+    uint64_t ts0 = cl_now_us();
     uint64_t per = txs / clients + 1;
     for (unsigned long i = 0; ok && i < clients; i++) {
         uint8_t sec[32], *b;
@@ -247,14 +185,14 @@ int cl_run(int argc, char **argv) {
         ok = add_tx(&tr[k], ok, b, n);
         last[from] = &tr[k];
     }
-    uint64_t sign_us = now_us() - ts0;
+    uint64_t sign_us = cl_now_us() - ts0;
     if (!ok) {
         fprintf(stderr, "error: signing failed\n");
         return 1;
     }
     /* Setup: registrations, then deposits, in nonce order on one connection. */
     for (unsigned long i = 0; ok && i < 2 * clients; i++)
-        ok = submit_one(&c, &setup[i], NULL, NULL);
+        ok = cl_submit_one(&c, &setup[i], NULL, NULL);
     cl_tx *last_setup = &setup[2 * clients - 1];
     if (!ok || !wait_committed(&c, &last_setup, 1, 120)) {
         fprintf(stderr, "error: setup transactions were not committed\n");
@@ -266,40 +204,82 @@ int cl_run(int argc, char **argv) {
     s.proto = c;
     s.txs = tr;
     s.n = txs;
-    pthread_t th[64];
-    uint64_t t0 = now_us();
+    s.batch = batch;
+    s.n_samples = (txs + CL_SAMPLE_EVERY - 1) / CL_SAMPLE_EVERY;
+    s.sent_us = calloc(s.n_samples ? s.n_samples : 1, sizeof *s.sent_us);
+    s.lat_us = calloc(s.n_samples ? s.n_samples : 1, sizeof *s.lat_us);
+    long long failed0 = cl_failed_total(&c);
+    if (!s.sent_us || !s.lat_us || failed0 < 0) {
+        fprintf(stderr, "error: out of memory, or GET /metrics failed\n");
+        return 1;
+    }
+    pthread_t th[64], sampler;
+    uint64_t t0 = cl_now_us();
+    int have_sampler = pthread_create(&sampler, NULL, cl_sampler_thread, &s) == 0;
     for (unsigned long i = 0; i < threads; i++)
-        pthread_create(&th[i], NULL, submit_thread, &s);
+        pthread_create(&th[i], NULL, cl_submit_thread, &s);
     for (unsigned long i = 0; i < threads; i++)
         pthread_join(th[i], NULL);
-    uint64_t t_sub = now_us() - t0;
+    uint64_t t_sub = cl_now_us() - t0;
     size_t nlast = 0;
     for (unsigned long i = 0; i < clients; i++)
         if (last[i])
             last[nlast++] = last[i];
     int done = atomic_load(&s.failed) == 0 && wait_committed(&c, last, nlast, 300);
-    uint64_t t_all = now_us() - t0;
-    uint64_t rate = t_all ? (uint64_t)txs * 1000000u / t_all : 0;
+    uint64_t t_all = cl_now_us() - t0;
+    if (!done)
+        atomic_store(&s.stop_sampler, 1);
+    if (have_sampler)
+        pthread_join(sampler, NULL);
+    /* Honesty: count the transfers only when none failed at execution and the accounts show
+     * every one of them applied. */
+    long long failed1 = done ? cl_failed_total(&c) : -1;
+    long bad_accts = done ? cl_check_accounts(&c, ck, clients, txs, per, asset) : -1;
+    int verified = done && failed1 == failed0 && bad_accts == 0 &&
+                   atomic_load(&s.sample_bad) == 0;
+    uint64_t rate = verified && t_all ? (uint64_t)txs * 1000000u / t_all : 0;
+    size_t nl = 0;
+    for (size_t k = 0; k < s.n_samples; k++)
+        if (s.lat_us[k])
+            s.lat_us[nl++] = s.lat_us[k];
+    qsort(s.lat_us, nl, sizeof *s.lat_us, cmp_u64);
+    uint64_t p50 = nl ? s.lat_us[(nl - 1) / 2] / 1000u : 0;
+    uint64_t p99 = nl ? s.lat_us[(nl - 1) * 99 / 100] / 1000u : 0;
+    /* committed tx/s as a percentage of one core's raw verification rate, two decimals */
+    uint64_t ratio = vps ? rate * 10000u / vps : 0;
     char s_sign[32], s_sub[32], s_all[32];
     fmt_s(s_sign, sizeof s_sign, sign_us);
     fmt_s(s_sub, sizeof s_sub, t_sub);
     fmt_s(s_all, sizeof s_all, t_all);
     if (json)
-        printf("{\"txs\":%lu,\"clients\":%lu,\"threads\":%lu,\"sign_s\":%s,\"submit_s\":%s,"
-               "\"commit_s\":%s,\"committed_tx_per_s\":%llu,\"verify_per_s_one_core\":%llu,"
-               "\"retried\":%zu,\"rejected\":%zu,\"all_committed\":%s}\n",
-               txs, clients, threads, s_sign, s_sub, s_all, (unsigned long long)rate,
-               (unsigned long long)vps,
-               atomic_load(&s.retried), atomic_load(&s.failed), done ? "true" : "false");
+        printf("{\"txs\":%lu,\"clients\":%lu,\"threads\":%lu,\"batch\":%lu,\"sign_s\":%s,"
+               "\"submit_s\":%s,\"commit_s\":%s,\"committed_tx_per_s\":%llu,"
+               "\"verify_per_s_one_core\":%llu,\"ratio_percent\":%llu.%02llu,"
+               "\"latency_ms_p50\":%llu,\"latency_ms_p99\":%llu,\"latency_samples\":%zu,"
+               "\"retried\":%zu,\"rejected\":%zu,\"all_committed\":%s,\"verified\":%s}\n",
+               txs, clients, threads, batch, s_sign, s_sub, s_all, (unsigned long long)rate,
+               (unsigned long long)vps, (unsigned long long)(ratio / 100),
+               (unsigned long long)(ratio % 100), (unsigned long long)p50,
+               (unsigned long long)p99, nl, atomic_load(&s.retried), atomic_load(&s.failed),
+               done ? "true" : "false", verified ? "true" : "false");
     else
-        printf("clearload: %lu transfers from %lu clients over %lu connections\n"
+        printf("clearload: %lu transfers from %lu clients over %lu connections, %lu per request\n"
                "  signed up front in %s s; submitted in %s s (%zu retries, %zu rejected)\n"
                "  all committed: %s after %s s\n"
+               "  verified: %s (node failed-tx counter +%lld, %ld of %lu accounts off, %zu of %zu "
+               "sampled receipts nonzero)\n"
                "  committed tx/s:                    %llu\n"
-               "  BIP340 verifies/s (one core, raw): %llu\n",
-               txs, clients, threads, s_sign, s_sub, atomic_load(&s.retried),
-               atomic_load(&s.failed), done ? "yes" : "NO", s_all, (unsigned long long)rate,
-               (unsigned long long)vps);
+               "  submit->receipt latency (ms):      p50 %llu, p99 %llu (%zu samples)\n"
+               "  BIP340 verifies/s (one core, raw): %llu\n"
+               "  committed / one-core verifies:     %llu.%02llu %%\n",
+               txs, clients, threads, batch, s_sign, s_sub, atomic_load(&s.retried),
+               atomic_load(&s.failed), done ? "yes" : "NO", s_all, verified ? "yes" : "NO",
+               failed1 >= 0 ? failed1 - failed0 : -1, bad_accts, clients,
+               atomic_load(&s.sample_bad), nl, (unsigned long long)rate,
+               (unsigned long long)p50, (unsigned long long)p99, nl, (unsigned long long)vps,
+               (unsigned long long)(ratio / 100), (unsigned long long)(ratio % 100));
+    free(s.sent_us);
+    free(s.lat_us);
     for (unsigned long i = 0; i < 2 * clients; i++)
         free(setup[i].bytes);
     for (unsigned long i = 0; i < txs; i++)
@@ -310,5 +290,5 @@ int cl_run(int argc, char **argv) {
     free(ck);
     cl_http_close(&c);
     cn_keypair_wipe(&member);
-    return done ? 0 : 1;
+    return verified ? 0 : 1;
 }

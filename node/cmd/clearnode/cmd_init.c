@@ -15,6 +15,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
+#include "node/app/reserves.h"
 #include "node/cli/passphrase.h"
 #include "node/cmd/clearnode/clearnode.h"
 #include "node/config/config.h"
@@ -24,10 +25,13 @@
 static void init_usage(FILE *out) {
     fprintf(out,
             "usage: clearnode init --home DIR --genesis FILE [--key FILE | --dev-key]\n"
+            "                      [--reserves-secret FILE]\n"
             "  --home DIR      node home to create (must not be initialized already)\n"
             "  --genesis FILE  genesis JSON (docs/genesis.md); validated first\n"
             "  --key FILE      import this key file as the validator key (copied as is)\n"
             "  --dev-key       create an UNENCRYPTED validator key (local development only)\n"
+            "  --reserves-secret FILE  the consortium reserves key (64 hex digits; the same\n"
+            "                  file for every member; docs/reserves.md \"On chain\")\n"
             "Without --key or --dev-key a new encrypted key is created; its passphrase comes\n"
             "from CLEARNODE_PASSPHRASE or a prompt.\n");
 }
@@ -163,7 +167,7 @@ static int make_key(const char *path, const char *import, int dev, uint8_t pub[3
 }
 
 int clearnode_init(int argc, char **argv) {
-    const char *home = NULL, *genesis = NULL, *key = NULL;
+    const char *home = NULL, *genesis = NULL, *key = NULL, *rsecret = NULL;
     int dev = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
@@ -174,6 +178,8 @@ int clearnode_init(int argc, char **argv) {
             key = argv[++i];
         else if (strcmp(argv[i], "--dev-key") == 0)
             dev = 1;
+        else if (strcmp(argv[i], "--reserves-secret") == 0 && i + 1 < argc)
+            rsecret = argv[++i];
         else if (strcmp(argv[i], "--help") == 0) {
             init_usage(stdout);
             return 0;
@@ -218,6 +224,10 @@ int clearnode_init(int argc, char **argv) {
             fprintf(stderr, "error: cannot write %s\n", gpath);
     }
     ok = ok && copy_contracts(genesis, home);
+    if (ok && rsecret && !cn_reserves_install_key(rsecret, home, err, sizeof err)) {
+        fprintf(stderr, "error: --reserves-secret: %s\n", err);
+        ok = 0;
+    }
     cn_config cfg;
     cn_config_defaults(&cfg);
     cfg.mempool_max_txs = g.params.mempool_max_txs;

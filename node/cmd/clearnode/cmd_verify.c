@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "node/app/reserves.h"
 #include "node/chain/verify.h"
 #include "node/cmd/clearnode/clearnode.h"
 #include "node/genesis/genesis.h"
@@ -41,6 +42,12 @@ int clearnode_verify(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/genesis.json", home);
     if (!cn_genesis_load(&g, path, err, sizeof err)) {
         fprintf(stderr, "error: genesis: %s\n", err);
+        return 1;
+    }
+    /* a replay rebuilds reserves trees: it needs the same salts as the validators */
+    if (!cn_reserves_load_key(home, err, sizeof err)) {
+        fprintf(stderr, "error: reserves: %s\n", err);
+        cn_genesis_free(&g);
         return 1;
     }
     snprintf(path, sizeof path, "%s/data", home);
