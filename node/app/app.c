@@ -97,6 +97,9 @@ static int init_chain(cn_app *app, char *err, size_t cap) {
     META(CN_META_TIME, tb, 8);
     META(hk, link, 64);
 #undef META
+    for (size_t i = 0; !e && i < n; i++)
+        if (w[i].klen == 2 && w[i].key[0] == CN_SK_VALSET && w[i].key[1] == 'n')
+            e = (cn_store_err)cn_validators_history_put(b, 1, w[i].val, w[i].vlen);
     free(w);
     cn_overlay_free(&ov);
     if (e) {
@@ -160,6 +163,24 @@ static int load_tip(cn_app *app, cn_store_rtxn *r, char *err, size_t cap) {
     return 1;
 }
 
+int cn_app_load_validators(cn_app *app, char *err, size_t cap) {
+    cn_store_rtxn *r;
+    cn_store_err e = cn_store_read_begin(app->store, &r);
+    if (e)
+        return store_fail(err, cap, "read snapshot", e);
+    int a = cn_validators_read(r, 1, &app->vnext), b = cn_validators_read(r, 0, &app->vlast);
+    cn_store_read_end(r);
+    if (a != 1 || b != 1) {
+        snprintf(err, cap, "state has no valid validator set ('v' 'n' and 'v' 'l')");
+        return 0;
+    }
+    return 1;
+}
+
+const cn_validators *cn_app_validators(const cn_app *app, int next) {
+    return next ? &app->vnext : &app->vlast;
+}
+
 int cn_app_open(cn_app **out, cn_store *store, const cn_genesis *g, size_t sigcache_cap,
                 char *err, size_t cap) {
     *out = NULL;
@@ -172,7 +193,6 @@ int cn_app_open(cn_app **out, cn_store *store, const cn_genesis *g, size_t sigca
     pthread_mutex_init(&app->stats_mu, NULL);
     app->store = store;
     app->g = g;
-    cn_genesis_validators_hash(g, app->validators_hash);
     cn_store_rtxn *r;
     cn_store_err e = cn_store_read_begin(store, &r);
     if (e) {
@@ -194,6 +214,8 @@ int cn_app_open(cn_app **out, cn_store *store, const cn_genesis *g, size_t sigca
         ok = load_tip(app, r, err, cap);
         cn_store_read_end(r);
     }
+    if (ok)
+        ok = cn_app_load_validators(app, err, cap);
     if (!ok) {
         cn_app_close(app);
         return 0;
@@ -386,23 +408,23 @@ static int check_header(cn_app *app, const Clearnode__V1__Block *b,
     if (h->height != t->height + 1)
         return reject(why, cap, "header.height: %llu, expected %llu",
                       (unsigned long long)h->height, (unsigned long long)(t->height + 1));
-    if (h->time <= t->time_ms)
-        return reject(why, cap, "header.time: not after the previous block's time");
     if (!bin_eq(&h->app_hash, t->app_hash, 32))
         return reject(why, cap, "header.app_hash: differs from the app hash after height %llu",
                       (unsigned long long)t->height);
-    if (!bin_eq(&h->validators_hash, app->validators_hash, 32))
-        return reject(why, cap, "header.validators_hash: not the current validator set");
+    uint8_t vh[32];
+    cn_validators_hash(&app->vnext, vh);
+    if (!bin_eq(&h->validators_hash, vh, 32))
+        return reject(why, cap, "header.validators_hash: not the validator set of this height");
     if (!cn_reserves_header_ok(app->store, h->reserves_root.data, h->reserves_root.len, why,
                                cap))
         return 0;
-    const cn_gen_member *m =
-        h->proposer.len == 32 ? cn_genesis_member(app->g, h->proposer.data) : NULL;
-    if (!m || !(m->roles & CN_ROLE_VALIDATOR))
-        return reject(why, cap, "header.proposer: not a validator");
+    if (h->proposer.len != 32 || cn_validators_index(&app->vnext, h->proposer.data) < 0)
+        return reject(why, cap, "header.proposer: not a validator of this height");
     if (h->height == 1) {
         if (h->last_block_id.len || h->last_commit_hash.len || b->last_commit)
             return reject(why, cap, "block 1 must not carry a last block id or commit");
+        if (h->time != t->time_ms + 1)
+            return reject(why, cap, "header.time: block 1's time is the genesis time + 1 ms");
         return 1;
     }
     if (!bin_eq(&h->last_block_id, t->block_id, 32))
@@ -420,8 +442,13 @@ static int check_header(cn_app *app, const Clearnode__V1__Block *b,
     if (!bin_eq(&h->last_commit_hash, ch, 32))
         return reject(why, cap, "header.last_commit_hash: does not match last_commit");
     char cwhy[160];
-    if (!cn_commit_verify(app->g, b->last_commit, t->height, t->block_id, cwhy, sizeof cwhy))
+    if (!cn_commit_verify(app->g->chain_id, &app->vlast, b->last_commit, t->height,
+                          t->block_id, cwhy, sizeof cwhy))
         return reject(why, cap, "last_commit: %s", cwhy);
+    uint64_t bft;
+    if (!cn_commit_bft_time(&app->vlast, b->last_commit, t->time_ms, &bft) || h->time != bft)
+        return reject(why, cap, "header.time: %llu, the BFT time of last_commit is %llu",
+                      (unsigned long long)h->time, (unsigned long long)bft);
     return 1;
 }
 

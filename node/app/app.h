@@ -31,6 +31,7 @@
 #include "node/app/overlay.h"
 #include "node/app/sigcache.h"
 #include "node/app/txerr.h"
+#include "node/app/validators.h"
 #include "node/genesis/genesis.h"
 #include "node/store/store.h"
 
@@ -98,6 +99,9 @@ const cn_tip *cn_app_tip(const cn_app *app);
 const cn_genesis *cn_app_genesis(const cn_app *app);
 cn_store *cn_app_store(const cn_app *app);
 cn_sigcache *cn_app_sigcache(cn_app *app);
+/* The validator set of tip + 1 (next = 1), which signs the next block, or of the tip (next =
+ * 0), which signed the tip's commit (node/app/validators.h). Updated by cn_app_commit. */
+const cn_validators *cn_app_validators(const cn_app *app, int next);
 
 /* Admission against committed state: size, decoding, chain id, kind supported, fields,
  * not already committed, signer registered and permitted, nonce >= next, signature (verified
@@ -122,11 +126,15 @@ int cn_app_process_proposal(cn_app *app, const uint8_t *block, size_t len, char 
 cn_block_result *cn_app_finalize_block(cn_app *app, const uint8_t *block, size_t len,
                                        char *err, size_t cap);
 
-/* Commits the pending result with the block's commit certificate (encoded Commit) and an
- * optional signer record (CN_DB_SIGNER key "last"). Returns 1, or 0 with a reason (nothing
- * written; stop the node). The result is freed either way. */
+/* Extra writes the caller adds to a block's commit transaction (the consensus engine's sign
+ * state and log, DESIGN.md §6). Returns a store error code (CN_STORE_OK to go on). */
+typedef int (*cn_app_commit_hook)(void *ctx, cn_store_wtxn *b);
+
+/* Commits the pending result with the block's commit certificate (encoded Commit), plus the
+ * hook's writes (NULL: none), in one LMDB write transaction. Returns 1, or 0 with a reason
+ * (nothing written; stop the node). The result is freed either way. */
 int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size_t commit_len,
-                  const uint8_t *signer_rec, size_t signer_len, char *err, size_t cap);
+                  cn_app_commit_hook hook, void *hook_ctx, char *err, size_t cap);
 
 /* Drops a pending result. */
 void cn_app_abandon(cn_app *app, cn_block_result *res);

@@ -7,12 +7,14 @@
 #include "node/app/app.h"
 #include "node/app/ledger.h"
 #include "node/app/state.h"
+#include "node/app/validators.h"
 #include "proto/codec.h"
 
 struct cn_app {
     cn_store *store;
     const cn_genesis *g;
-    uint8_t validators_hash[32];
+    cn_validators vnext; /* the set of tip + 1 ('v' 'n' in committed state) */
+    cn_validators vlast; /* the set of tip ('v' 'l'), which signed the tip's commit */
     cn_tip tip;
     cn_sigcache sigs;
     cn_block_result *pending;
@@ -28,6 +30,9 @@ typedef struct {
 } cn_parsed_tx;
 
 void cn_parsed_free(cn_parsed_tx *p);
+
+/* Reloads vnext and vlast from committed state. Returns 1, or 0 with a reason. */
+int cn_app_load_validators(cn_app *app, char *err, size_t cap);
 
 /* Stateless admission: decoding, signer and signature lengths, chain id, kind supported,
  * fields. On failure the message is specific. */

@@ -239,7 +239,7 @@ fail:
 }
 
 int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size_t commit_len,
-                  const uint8_t *signer_rec, size_t signer_len, char *err, size_t cap) {
+                  cn_app_commit_hook hook, void *hook_ctx, char *err, size_t cap) {
     uint64_t t0 = mono_ms();
     if (!res || res != app->pending) {
         snprintf(err, cap, "commit of a block that is not the pending one");
@@ -264,11 +264,18 @@ int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size
     res->ov.base = NULL;
     cn_store_wtxn *b;
     cn_store_err e = cn_store_begin(app->store, &b);
+    int valset_changed = 0;
     for (size_t i = 0; !e && i < n; i++) {
         if (w[i].op == CN_OV_PUT)
             e = cn_store_put(b, CN_DB_STATE, w[i].key, w[i].klen, w[i].val, w[i].vlen);
         else if ((e = cn_store_del(b, CN_DB_STATE, w[i].key, w[i].klen)) == CN_STORE_NOTFOUND)
             e = CN_STORE_OK;
+        if (!e && w[i].klen == 2 && w[i].key[0] == CN_SK_VALSET && w[i].op == CN_OV_PUT) {
+            valset_changed = 1;
+            /* history for commit checks of old heights (cn_validators_at) */
+            if (w[i].key[1] == 'n')
+                e = cn_validators_history_put(b, res->height + 1, w[i].val, w[i].vlen);
+        }
     }
     free(w);
     uint8_t hk[8];
@@ -304,8 +311,8 @@ int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size
     META(CN_META_TIME, tb, 8);
     META(ak, link, 64);
 #undef META
-    if (!e && signer_rec)
-        e = cn_store_put(b, CN_DB_SIGNER, "last", 4, signer_rec, signer_len);
+    if (!e && hook)
+        e = (cn_store_err)hook(hook_ctx, b);
     if (e) {
         cn_store_abort(b);
     } else {
@@ -325,6 +332,10 @@ int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size
     free(app->tip.last_commit);
     app->tip.last_commit = commit_copy;
     app->tip.last_commit_len = commit_len;
+    if (valset_changed && !cn_app_load_validators(app, err, cap)) {
+        free_result(res);
+        return 0;
+    }
     pthread_mutex_lock(&app->stats_mu);
     app->stats.blocks++;
     app->stats.txs_committed += res->n_txs;

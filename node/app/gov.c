@@ -14,6 +14,7 @@
 #include "crypto/bytes.h"
 #include "crypto/encoding.h"
 #include "node/app/custody.h"
+#include "node/app/validators.h"
 
 int cn_gov_kind(int k) {
     return k == CLEARNODE__V1__TX__KIND_GOVERNANCE_PROPOSE ||
@@ -309,7 +310,8 @@ static int log_event(cn_overlay *ov, uint64_t height, const cn_proposal *p, cons
     return cn_audit_put(ov, CN_SK_GOV, height, p->id, kind, &e) && cn_evlist_copy(ev, &e);
 }
 
-/* Applies the validator power changes recorded for height + 1 to the member records. */
+/* Applies the validator power changes recorded for height + 1 to the member records and to
+ * the validator set. */
 static int apply_power(cn_overlay *ov, uint64_t height) {
     uint8_t list[CN_GOV_MAX_POWER_CHANGES * 40];
     cn_key k;
@@ -327,7 +329,8 @@ static int apply_power(cn_overlay *ov, uint64_t height) {
         if (!cn_state_put_account(ov, list + i * 40, &a))
             return 0;
     }
-    return 1;
+    /* The consensus set of height + 1 (node/app/validators.h). */
+    return cn_validators_end_block(ov, list, (size_t)n);
 }
 
 int cn_gov_end_block(cn_overlay *ov, uint64_t height, uint64_t now, cn_evlist *ev) {

@@ -16,6 +16,7 @@
 #include "crypto/bytes.h"
 #include "crypto/schnorr.h"
 #include "node/app/custody.h"
+#include "node/app/validators.h"
 #include "node/contract/contract.h"
 
 #define DAY INT64_C(86400000)
@@ -333,16 +334,33 @@ cn_txerr cn_gov_action_apply(cn_overlay *ov, uint64_t height, uint64_t now, uint
         if (!x || !(acct.roles & CN_ROLE_VALIDATOR))
             return aerr(msg, cap, CN_TX_UNKNOWN_ACCOUNT,
                         "validator_power.pubkey: not a member with the validator role");
-        uint8_t list[CN_GOV_MAX_POWER_CHANGES * 40];
-        cn_key k;
+        /* pending: the changes for height + 1 (not applied yet), then those for height + 2 */
+        uint8_t pend[2 * CN_GOV_MAX_POWER_CHANGES * 40];
+        uint8_t *list = pend + CN_GOV_MAX_POWER_CHANGES * 40;
+        cn_key k1, k;
+        cn_key_start(&k1, CN_SK_GOV);
+        cn_key_u8(&k1, 'V');
+        cn_key_be64(&k1, height + 1);
         cn_key_start(&k, CN_SK_GOV);
         cn_key_u8(&k, 'V');
         cn_key_be64(&k, height + 2);
+        int n1 = cn_list_get(ov, &k1, pend, 40, CN_GOV_MAX_POWER_CHANGES);
         int n = cn_list_get(ov, &k, list, 40, CN_GOV_MAX_POWER_CHANGES);
-        if (n < 0)
+        if (n < 0 || n1 < 0)
             return aerr(msg, cap, CN_TX_INTERNAL, "state read failed");
         if (n == CN_GOV_MAX_POWER_CHANGES)
             return aerr(msg, cap, CN_TX_LIMIT, "validator_power: too many changes at one height");
+        /* the changes of height + 1 move up to sit right before those of height + 2 */
+        memmove(list - (size_t)n1 * 40, pend, (size_t)n1 * 40);
+        char why[120];
+        int okc = cn_validators_check_change(ov, list - (size_t)n1 * 40, (size_t)(n1 + n),
+                                             a->validator_power->pubkey.data,
+                                             (int64_t)a->validator_power->power, why,
+                                             sizeof why);
+        if (okc < 0)
+            return aerr(msg, cap, CN_TX_INTERNAL, "state read failed");
+        if (!okc)
+            return aerr(msg, cap, CN_TX_INVALID_FIELD, "validator_power: %s", why);
         memcpy(list + (size_t)n * 40, a->validator_power->pubkey.data, 32);
         cn_put_be64(list + (size_t)n * 40 + 32, a->validator_power->power);
         if (!cn_list_put(ov, &k, list, 40, (size_t)n + 1))

@@ -1,5 +1,6 @@
 /* State layout encoders and typed accessors (see state.h). */
 #include "node/app/state.h"
+#include "node/app/validators.h"
 
 #include "node/app/custody.h"
 #include "node/app/gov.h"
@@ -158,6 +159,11 @@ static int put_param(cn_overlay *ov, const char *name, int64_t v) {
 }
 
 int cn_state_write_genesis(cn_overlay *ov, const cn_genesis *g) {
+    cn_validators vs;
+    char why[96];
+    if (!cn_validators_from_genesis(&vs, g, why, sizeof why) ||
+        !cn_validators_write_genesis(ov, &vs))
+        return 0;
     for (size_t i = 0; i < g->n_members; i++) {
         const cn_gen_member *m = &g->members[i];
         cn_account a;

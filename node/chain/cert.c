@@ -1,6 +1,8 @@
 /* Vote signing and commit certificate checks (see cert.h). */
 #include "node/chain/cert.h"
 
+#include "node/consensus/bfttime.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,25 +71,17 @@ int cn_commit_encode(uint64_t height, uint32_t round, const uint8_t block_id[32]
     return ok;
 }
 
-typedef struct {
-    uint64_t ts;
-    int64_t power;
-} weighted_ts;
-
-static int cmp_ts(const void *a, const void *b) {
-    uint64_t x = ((const weighted_ts *)a)->ts, y = ((const weighted_ts *)b)->ts;
-    return (x > y) - (x < y);
-}
-
-/* Verifies each precommit; fills ts[] and returns the power that signed, or -1 with why. */
-static int64_t tally(const cn_genesis *g, const Clearnode__V1__Commit *c, uint64_t height,
-                     const uint8_t *block_id, weighted_ts *ts, size_t *n_ts, char *why,
-                     size_t cap) {
+/* Verifies each precommit against the validator set; fills tv[] (validator index, power,
+ * timestamp) and returns the power that signed, or -1 with why. */
+static int64_t tally(const char *chain_id, const cn_validators *vs,
+                     const Clearnode__V1__Commit *c, uint64_t height, const uint8_t *block_id,
+                     cn_cons_timed_vote *tv, size_t *n_tv, char *why, size_t cap) {
     int64_t power = 0;
-    uint8_t seen[CN_MAX_MEMBERS] = {0};
-    *n_ts = 0;
-    if (c->n_precommits > g->n_members) {
-        snprintf(why, cap, "commit has more precommits than members");
+    uint8_t seen[CN_VALIDATORS_MAX] = {0};
+    *n_tv = 0;
+    if (c->n_precommits > vs->n) {
+        snprintf(why, cap, "commit has %zu precommits for %u validators", c->n_precommits,
+                 vs->n);
         return -1;
     }
     for (size_t i = 0; i < c->n_precommits; i++) {
@@ -96,14 +90,14 @@ static int64_t tally(const cn_genesis *g, const Clearnode__V1__Commit *c, uint64
             snprintf(why, cap, "precommit %zu: bad signer or signature length", i);
             return -1;
         }
-        const cn_gen_member *m = cn_genesis_member(g, s->signer.data);
-        if (!m || !(m->roles & CN_ROLE_VALIDATOR)) {
-            snprintf(why, cap, "precommit %zu: signer is not a validator", i);
+        int idx = cn_validators_index(vs, s->signer.data);
+        if (idx < 0) {
+            snprintf(why, cap, "precommit %zu: signer is not a validator of height %llu", i,
+                     (unsigned long long)height);
             return -1;
         }
-        size_t idx = (size_t)(m - g->members);
         if (seen[idx]++) {
-            snprintf(why, cap, "precommit %zu: validator '%s' voted twice", i, m->name);
+            snprintf(why, cap, "precommit %zu: validator %d voted twice", i, idx);
             return -1;
         }
         cn_pb pb;
@@ -123,52 +117,52 @@ static int64_t tally(const cn_genesis *g, const Clearnode__V1__Commit *c, uint64
                      i);
             return -1;
         }
-        if (!cn_verify_body(s->sig.data, s->signer.data, CN_TAG_SIG_VOTE, g->chain_id,
+        if (!cn_verify_body(s->sig.data, s->signer.data, CN_TAG_SIG_VOTE, chain_id,
                             s->body.data, s->body.len)) {
             snprintf(why, cap, "precommit %zu: signature does not verify", i);
             return -1;
         }
-        power += m->power;
-        ts[(*n_ts)++] = (weighted_ts){t, m->power};
+        power += vs->power[idx];
+        tv[(*n_tv)++] = (cn_cons_timed_vote){(uint32_t)idx, vs->power[idx], t};
     }
     return power;
 }
 
-int cn_commit_verify(const cn_genesis *g, const Clearnode__V1__Commit *c, uint64_t height,
-                     const uint8_t block_id[32], char *why, size_t cap) {
+int cn_commit_verify(const char *chain_id, const cn_validators *vs,
+                     const Clearnode__V1__Commit *c, uint64_t height, const uint8_t block_id[32],
+                     char *why, size_t cap) {
     if (c->height != height || c->block_id.len != 32 ||
         memcmp(c->block_id.data, block_id, 32) != 0) {
         snprintf(why, cap, "commit is for another height or block");
         return 0;
     }
-    weighted_ts ts[CN_MAX_MEMBERS];
+    cn_cons_timed_vote tv[CN_VALIDATORS_MAX];
     size_t n;
-    int64_t power = tally(g, c, height, block_id, ts, &n, why, cap);
+    int64_t power = tally(chain_id, vs, c, height, block_id, tv, &n, why, cap);
     if (power < 0)
         return 0;
-    /* power * 3 > total * 2, with totals far below overflow (<= 256e9). */
-    if (power * 3 <= g->total_power * 2) {
+    /* power * 3 > total * 2, with totals far below overflow (<= 64e9). */
+    if (power * 3 <= vs->total * 2) {
         snprintf(why, cap, "commit has %lld of %lld voting power, needs more than 2/3",
-                 (long long)power, (long long)g->total_power);
+                 (long long)power, (long long)vs->total);
         return 0;
     }
     return 1;
 }
 
-uint64_t cn_commit_time(const cn_genesis *g, const Clearnode__V1__Commit *c) {
-    weighted_ts ts[CN_MAX_MEMBERS];
-    size_t n;
-    char why[128];
-    const uint8_t *id = c->block_id.len == 32 ? c->block_id.data : NULL;
-    int64_t power = tally(g, c, c->height, id, ts, &n, why, sizeof why);
-    if (power <= 0)
-        return 0;
-    qsort(ts, n, sizeof ts[0], cmp_ts);
-    int64_t acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        acc += ts[i].power;
-        if (acc * 2 >= power)
-            return ts[i].ts;
+int cn_commit_bft_time(const cn_validators *vs, const Clearnode__V1__Commit *c,
+                       uint64_t prev_time, uint64_t *out) {
+    cn_cons_timed_vote tv[CN_VALIDATORS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_precommits && n < CN_VALIDATORS_MAX; i++) {
+        const Clearnode__V1__Signed *s = c->precommits[i];
+        int idx = s->signer.len == 32 ? cn_validators_index(vs, s->signer.data) : -1;
+        cn_pb pb;
+        if (idx < 0 || cn_decode(CN_MSG_VOTE, s->body.data, s->body.len, &pb) != CN_DECODE_OK)
+            return 0;
+        tv[n++] = (cn_cons_timed_vote){(uint32_t)idx, vs->power[idx],
+                                       ((const Clearnode__V1__Vote *)pb.msg)->timestamp};
+        cn_pb_free(&pb);
     }
-    return ts[n - 1].ts;
+    return cn_cons_bft_time(tv, n, prev_time, out);
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "crypto/schnorr.h"
-#include "node/genesis/genesis.h"
+#include "node/app/validators.h"
 #include "proto/codec.h"
 
 /* Signs a vote and encodes it as Signed bytes (malloc'd). Returns 1, or 0 on failure. */
@@ -27,13 +27,18 @@ int cn_commit_encode(uint64_t height, uint32_t round, const uint8_t block_id[32]
                      uint8_t *const *votes, const size_t *lens, size_t n, uint8_t **out,
                      size_t *len);
 
-/* Checks that `c` certifies block_id at height: every precommit decodes, is a precommit for
- * (height, c->round, block_id) signed by its validator, validators are distinct members with
- * power, and their power exceeds 2/3 of the total. Returns 1, or 0 with a reason. */
-int cn_commit_verify(const cn_genesis *g, const Clearnode__V1__Commit *c, uint64_t height,
-                     const uint8_t block_id[32], char *why, size_t cap);
+/* Checks that `c` certifies block_id at height for the validator set of that height: every
+ * precommit decodes, is a precommit for (height, c->round, block_id) signed by its validator,
+ * validators are distinct members of vs, and their power exceeds 2/3 of vs's total.
+ * Returns 1, or 0 with a reason. */
+int cn_commit_verify(const char *chain_id, const cn_validators *vs,
+                     const Clearnode__V1__Commit *c, uint64_t height, const uint8_t block_id[32],
+                     char *why, size_t cap);
 
-/* The median precommit timestamp weighted by power (BFT time); 0 if none verify. */
-uint64_t cn_commit_time(const cn_genesis *g, const Clearnode__V1__Commit *c);
+/* BFT time of the block that carries `c` (a commit already verified against vs), following a
+ * block with time prev_time: max(weighted median of the precommit timestamps, prev_time + 1)
+ * (node/consensus/bfttime.h). Returns 1, or 0 if the commit is empty or malformed. */
+int cn_commit_bft_time(const cn_validators *vs, const Clearnode__V1__Commit *c,
+                       uint64_t prev_time, uint64_t *out);
 
 #endif

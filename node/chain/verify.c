@@ -149,7 +149,13 @@ static int check_height(cn_store_rtxn *r, const cn_genesis *g, uint64_t h, uint8
                   (unsigned long long)h, (unsigned long long)(h - 1));
             goto out;
         }
-        if (!cn_commit_verify(g, b->last_commit, h - 1, prev_id, why, sizeof why)) {
+        cn_validators pvs;
+        if (cn_validators_at(r, h - 1, &pvs) != 1) {
+            vfail(err, cap, "height %llu: no validator set recorded", (unsigned long long)(h - 1));
+            goto out;
+        }
+        if (!cn_commit_verify(g->chain_id, &pvs, b->last_commit, h - 1, prev_id, why,
+                              sizeof why)) {
             vfail(err, cap, "height %llu: last_commit: %s", (unsigned long long)h, why);
             goto out;
         }
@@ -185,9 +191,12 @@ static int check_height(cn_store_rtxn *r, const cn_genesis *g, uint64_t h, uint8
         vfail(err, cap, "height %llu: tx_root does not match", (unsigned long long)h);
         goto out;
     }
-    if (cn_store_read_get(r, CN_DB_COMMITS, hk, 8, &v, &n) != CN_STORE_OK ||
+    cn_validators vs;
+    if (cn_validators_at(r, h, &vs) != 1 ||
+        cn_store_read_get(r, CN_DB_COMMITS, hk, 8, &v, &n) != CN_STORE_OK ||
         cn_decode(CN_MSG_COMMIT, v, n, &cpb) != CN_DECODE_OK ||
-        !cn_commit_verify(g, (const Clearnode__V1__Commit *)cpb.msg, h, id, why, sizeof why)) {
+        !cn_commit_verify(g->chain_id, &vs, (const Clearnode__V1__Commit *)cpb.msg, h, id, why,
+                          sizeof why)) {
         vfail(err, cap, "height %llu: stored commit certificate is missing or invalid",
               (unsigned long long)h);
         goto out;
@@ -299,7 +308,7 @@ static int replay_chain(cn_store_rtxn *src, const cn_genesis *g, uint64_t height
                        (unsigned long long)h);
             break;
         }
-        if (!cn_app_commit(app, res, cv, cn, NULL, 0, why, sizeof why))
+        if (!cn_app_commit(app, res, cv, cn, NULL, NULL, why, sizeof why))
             ok = vfail(err, cap, "replay: height %llu: %s", (unsigned long long)h, why);
     }
     if (ok) {

@@ -477,6 +477,8 @@ static int cross_checks(pctx *c, cn_genesis *g) {
     }
     if (validators == 0)
         return fail(c, "members", "no member has the validator role");
+    if (validators > CN_MAX_VALIDATORS)
+        return fail(c, "members", "more than %d validators", CN_MAX_VALIDATORS);
     for (size_t i = 0; i < g->n_assets; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(g->assets[i].symbol, g->assets[j].symbol) == 0) {

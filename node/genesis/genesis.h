@@ -30,6 +30,7 @@
 #define CN_MAX_ASSETS 64
 #define CN_MAX_CONTRACTS 32
 #define CN_MAX_TIERS 8
+#define CN_MAX_VALIDATORS 64 /* the consensus core's limit (node/consensus/types.h) */
 #define CN_MAX_POWER INT64_C(1000000000) /* per validator; the total stays far from overflow */
 
 /* Role bits, equal to clearnode.v1.Role. */

@@ -12,6 +12,7 @@
 #include "chainkit.h"
 #include "node/chain/block.h"
 #include "node/chain/cert.h"
+#include "node/chain/propose.h"
 #include "node/chain/verify.h"
 
 static cn_keypair K0, CL[3];
@@ -31,7 +32,9 @@ static uint8_t *make_block(tk_chain *c, uint8_t **txs, size_t *lens, size_t n, s
     const cn_tip *t = cn_app_tip(c->app);
     uint8_t vh[32];
     cn_genesis_validators_hash(&c->g, vh);
-    cn_header_fields f = {TK_CHAIN, t->height + 1, t->time_ms + 1000,
+    uint64_t bt; /* BFT time: from the precommit of the previous block (stamped + 1 s below) */
+    assert_true(cn_block_next_time(c->app, &bt));
+    cn_header_fields f = {TK_CHAIN, t->height + 1, bt,
                           t->height ? t->block_id : NULL, t->height ? t->last_commit : NULL,
                           t->height ? t->last_commit_len : 0, t->app_hash, vh, K0.pub};
     uint8_t *b;
@@ -54,9 +57,9 @@ static void run_block(tk_chain *c, uint8_t **txs, size_t *lens, size_t n, uint8_
     size_t vl, cl;
     uint64_t h = r->height;
     assert_true(cn_vote_sign(&K0, TK_CHAIN, CLEARNODE__V1__VOTE_TYPE__VOTE_PRECOMMIT, h, 0, id,
-                             r->time_ms, &vote, &vl));
+                             r->time_ms + 1000, &vote, &vl));
     assert_true(cn_commit_encode(h, 0, id, &vote, &vl, 1, &commit, &cl));
-    assert_true(cn_app_commit(c->app, r, commit, cl, NULL, 0, why, sizeof why));
+    assert_true(cn_app_commit(c->app, r, commit, cl, NULL, NULL, why, sizeof why));
     free(vote);
     free(commit);
     free(b);
@@ -200,7 +203,10 @@ static void test_process_proposal_rejects(void **state) {
     memset(bad, 7, 32);
     uint8_t *b;
     size_t n;
-    cn_header_fields ok = {TK_CHAIN, 2, t->time_ms + 1, t->block_id, t->last_commit,
+    uint64_t bt;
+    assert_true(cn_block_next_time(c.app, &bt));
+    assert_int_equal(bt, t->time_ms + 1000); /* the precommit of block 1 was stamped so */
+    cn_header_fields ok = {TK_CHAIN, 2, bt, t->block_id, t->last_commit,
                            t->last_commit_len, t->app_hash, vh, K0.pub};
     cn_header_fields f = ok;
     f.app_hash = bad;
@@ -212,10 +218,16 @@ static void test_process_proposal_rejects(void **state) {
     assert_true(cn_block_build(&f, txs + 2, lens + 2, 1, &b, &n, id));
     expect_reject(&c, b, n, "header.height");
     free(b);
+    /* Block time: not after the previous one, or any time but the commit's BFT time. */
     f = ok;
     f.time_ms = t->time_ms;
     assert_true(cn_block_build(&f, txs + 2, lens + 2, 1, &b, &n, id));
     expect_reject(&c, b, n, "header.time");
+    free(b);
+    f = ok;
+    f.time_ms = bt + 1;
+    assert_true(cn_block_build(&f, txs + 2, lens + 2, 1, &b, &n, id));
+    expect_reject(&c, b, n, "the BFT time of last_commit");
     free(b);
     f = ok;
     f.last_block_id = bad;

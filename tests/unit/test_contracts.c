@@ -13,6 +13,7 @@
 #include "contracts/asm/asm.h"
 #include "node/chain/block.h"
 #include "node/chain/cert.h"
+#include "node/chain/propose.h"
 #include "node/contract/chost.h"
 #include "node/contract/contract.h"
 
@@ -207,7 +208,9 @@ static void run_block(tk_chain *c, uint8_t **txs, size_t *lens, size_t n, rcpt *
     const cn_tip *t = cn_app_tip(c->app);
     uint8_t vh[32], id[32];
     cn_genesis_validators_hash(&c->g, vh);
-    cn_header_fields f = {TK_CHAIN, t->height + 1, t->time_ms + 1000,
+    uint64_t bt; /* BFT time: from the precommit of the previous block (stamped + 1 s below) */
+    assert_true(cn_block_next_time(c->app, &bt));
+    cn_header_fields f = {TK_CHAIN, t->height + 1, bt,
                           t->height ? t->block_id : NULL, t->height ? t->last_commit : NULL,
                           t->height ? t->last_commit_len : 0, t->app_hash, vh, K0.pub};
     uint8_t *b;
@@ -226,9 +229,9 @@ static void run_block(tk_chain *c, uint8_t **txs, size_t *lens, size_t n, rcpt *
     uint8_t *vote, *commit;
     size_t vl, cl;
     assert_true(cn_vote_sign(&K0, TK_CHAIN, CLEARNODE__V1__VOTE_TYPE__VOTE_PRECOMMIT, r->height,
-                             0, id, r->time_ms, &vote, &vl));
+                             0, id, r->time_ms + 1000, &vote, &vl));
     assert_true(cn_commit_encode(r->height, 0, id, &vote, &vl, 1, &commit, &cl));
-    assert_true(cn_app_commit(c->app, r, commit, cl, NULL, 0, why, sizeof why));
+    assert_true(cn_app_commit(c->app, r, commit, cl, NULL, NULL, why, sizeof why));
     free(vote);
     free(commit);
     free(b);
