@@ -10,6 +10,7 @@
  *   set and `readers` at zero. New snapshots wait while `growing` is set.
  */
 #include "node/store/store.h"
+#include "node/store/ovtree.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -59,20 +60,6 @@ struct cn_store {
     int growing;      /* guarded by gate_mu */
     snap_link snaps;  /* open snapshots (list head), guarded by gate_mu */
 };
-
-/* ---- the overlay: one AVL tree per database, keyed by (bytes, length) as LMDB orders keys -- */
-
-enum { OV_PUT = 1, OV_DEL = 2, OV_NOP = 3 }; /* NOP: put then deleted, absent before the batch */
-
-typedef struct ov_node {
-    struct ov_node *kid[2];
-    uint8_t *val; /* malloc'd, NULL when vlen is 0 or the node is not a put */
-    size_t vlen;
-    int height;
-    int state;
-    size_t klen;
-    uint8_t key[]; /* klen bytes */
-} ov_node;
 
 struct cn_store_iter {
     cn_store_iter *prev, *next; /* in the owning transaction's list */
@@ -199,106 +186,6 @@ static cn_store_err fail(cn_store_err e) {
     return e;
 }
 
-/* ---- overlay ------------------------------------------------------------------------------ */
-
-/* LMDB's default order: memcmp over the common length, then the shorter key first. */
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
-static int ov_height(const ov_node *n) { return n ? n->height : 0; }
-
-static void ov_fix(ov_node *n) {
-    int l = ov_height(n->kid[0]), r = ov_height(n->kid[1]);
-    n->height = 1 + (l > r ? l : r);
-}
-
-/* Rotates so that kid[d] becomes the subtree root. */
-static ov_node *ov_rotate(ov_node *n, int d) {
-    ov_node *k = n->kid[d];
-    n->kid[d] = k->kid[!d];
-    k->kid[!d] = n;
-    ov_fix(n);
-    ov_fix(k);
-    return k;
-}
-
-static ov_node *ov_balance(ov_node *n) {
-    ov_fix(n);
-    int bf = ov_height(n->kid[1]) - ov_height(n->kid[0]);
-    if (bf > 1 || bf < -1) {
-        int d = bf > 1 ? 1 : 0;
-        ov_node *k = n->kid[d];
-        if (ov_height(k->kid[!d]) > ov_height(k->kid[d]))
-            n->kid[d] = ov_rotate(k, !d);
-        n = ov_rotate(n, d);
-    }
-    return n;
-}
-
-/* Inserts `nn`, whose key is not in the tree. Recursion depth is the tree height (< 64). */
-static ov_node *ov_insert(ov_node *n, ov_node *nn) {
-    if (!n)
-        return nn;
-    int d = key_cmp(nn->key, nn->klen, n->key, n->klen) > 0;
-    n->kid[d] = ov_insert(n->kid[d], nn);
-    return ov_balance(n);
-}
-
-static ov_node *ov_find(ov_node *n, const uint8_t *k, size_t klen) {
-    while (n) {
-        int c = key_cmp(k, klen, n->key, n->klen);
-        if (c == 0)
-            return n;
-        n = n->kid[c > 0];
-    }
-    return NULL;
-}
-
-/* Smallest node with key > k (strict) or >= k; k NULL means the first node. */
-static ov_node *ov_ceil(ov_node *n, const uint8_t *k, size_t klen, int strict) {
-    ov_node *best = NULL;
-    while (n) {
-        int c = k ? key_cmp(n->key, n->klen, k, klen) : 1;
-        if (c > 0 || (c == 0 && !strict)) {
-            best = n;
-            n = n->kid[0];
-        } else {
-            n = n->kid[1];
-        }
-    }
-    return best;
-}
-
-/* Largest node with key < k (strict) or <= k; k NULL means the last node. */
-static ov_node *ov_floor(ov_node *n, const uint8_t *k, size_t klen, int strict) {
-    ov_node *best = NULL;
-    while (n) {
-        int c = k ? key_cmp(n->key, n->klen, k, klen) : -1;
-        if (c < 0 || (c == 0 && !strict)) {
-            best = n;
-            n = n->kid[1];
-        } else {
-            n = n->kid[0];
-        }
-    }
-    return best;
-}
-
-static void ov_free(ov_node *n) {
-    while (n) {
-        ov_free(n->kid[0]);
-        ov_node *r = n->kid[1];
-        free(n->val);
-        free(n);
-        n = r;
-    }
-}
-
 /* ---- argument checks ---------------------------------------------------------------------- */
 
 static cn_store_err check_key(const void *key, size_t klen) {
@@ -310,6 +197,18 @@ static cn_store_err check_key(const void *key, size_t klen) {
 }
 
 static int db_ok(cn_db db) { return (unsigned)db < CN_DB_COUNT; }
+
+cn_store_err cn_store_set_durable(cn_store *s, int durable) {
+    int rc = mdb_env_set_flags(s->env, MDB_NOSYNC, durable ? 0 : 1);
+    if (rc)
+        return map_rc(rc);
+    return durable ? cn_store_sync(s) : CN_STORE_OK;
+}
+
+cn_store_err cn_store_sync(cn_store *s) {
+    int rc = mdb_env_sync(s->env, 1);
+    return rc ? map_rc(rc) : CN_STORE_OK;
+}
 
 /* ---- environment -------------------------------------------------------------------------- */
 
@@ -690,7 +589,7 @@ static cn_store_err iter_open(cn_store_iter **out, MDB_txn *txn, MDB_dbi dbi, ov
 /* The bound where iteration begins: key, length, inclusive. Returns 0 when unbounded. */
 static int iter_bound(const cn_store_iter *it, const uint8_t **k, size_t *klen, int *incl) {
     if (!it->reverse) {
-        if (it->has_start && key_cmp(it->start, it->slen, it->prefix, it->plen) > 0) {
+        if (it->has_start && cn_ovt_key_cmp(it->start, it->slen, it->prefix, it->plen) > 0) {
             *k = it->start, *klen = it->slen, *incl = 1;
             return 1;
         }
@@ -700,7 +599,7 @@ static int iter_bound(const cn_store_iter *it, const uint8_t **k, size_t *klen, 
         }
         return 0;
     }
-    if (it->has_start && (!it->has_hi || key_cmp(it->start, it->slen, it->hi, it->hlen) < 0)) {
+    if (it->has_start && (!it->has_hi || cn_ovt_key_cmp(it->start, it->slen, it->hi, it->hlen) < 0)) {
         *k = it->start, *klen = it->slen, *incl = 1;
         return 1;
     }
@@ -728,7 +627,7 @@ static int iter_position(cn_store_iter *it) {
             if (rc == MDB_NOTFOUND) {
                 rc = mdb_cursor_get(it->cur, &it->lk, &it->lv, MDB_LAST);
             } else if (rc == 0) {
-                int at = key_cmp(it->lk.mv_data, it->lk.mv_size, bk, bl) == 0;
+                int at = cn_ovt_key_cmp(it->lk.mv_data, it->lk.mv_size, bk, bl) == 0;
                 if (!(at && incl))
                     rc = mdb_cursor_get(it->cur, &it->lk, &it->lv, MDB_PREV);
             }
@@ -773,16 +672,16 @@ cn_store_err cn_store_iter_next(cn_store_iter *it, const void **key, size_t *kle
         ov_node *o = NULL;
         if (it->root) {
             if (it->has_last) {
-                o = it->reverse ? ov_floor(*it->root, it->last, it->lastlen, 1)
-                                : ov_ceil(*it->root, it->last, it->lastlen, 1);
+                o = it->reverse ? cn_ovt_floor(*it->root, it->last, it->lastlen, 1)
+                                : cn_ovt_ceil(*it->root, it->last, it->lastlen, 1);
             } else {
                 const uint8_t *bk = NULL;
                 size_t bl = 0;
                 int incl = 1;
                 if (!iter_bound(it, &bk, &bl, &incl))
                     bk = NULL;
-                o = it->reverse ? ov_floor(*it->root, bk, bl, !incl)
-                                : ov_ceil(*it->root, bk, bl, !incl);
+                o = it->reverse ? cn_ovt_floor(*it->root, bk, bl, !incl)
+                                : cn_ovt_ceil(*it->root, bk, bl, !incl);
             }
         }
         int have_l = it->l_state == 1;
@@ -792,7 +691,7 @@ cn_store_err cn_store_iter_next(cn_store_iter *it, const void **key, size_t *kle
         }
         int use_o;
         if (o && have_l) {
-            int c = key_cmp(o->key, o->klen, it->lk.mv_data, it->lk.mv_size);
+            int c = cn_ovt_key_cmp(o->key, o->klen, it->lk.mv_data, it->lk.mv_size);
             if (it->reverse)
                 c = -c;
             use_o = c <= 0;
@@ -899,7 +798,7 @@ cn_store_err cn_store_put(cn_store_wtxn *w, cn_db db, const void *key, size_t kl
         return e;
     if (vlen > CN_STORE_MAX_VALUE)
         return fail(CN_STORE_VALUE_SIZE);
-    ov_node *n = ov_find(w->root[db], key, klen);
+    ov_node *n = cn_ovt_find(w->root[db], key, klen);
     size_t add = n ? vlen : sizeof *n + klen + vlen;
     size_t release = n ? n->vlen : 0;
     if (!budget(w, add, release))
@@ -934,7 +833,7 @@ cn_store_err cn_store_put(cn_store_wtxn *w, cn_db db, const void *key, size_t kl
     n->vlen = vlen;
     n->height = 1;
     n->state = OV_PUT;
-    w->root[db] = ov_insert(w->root[db], n);
+    w->root[db] = cn_ovt_insert(w->root[db], n);
     w->count++;
     return CN_STORE_OK;
 }
@@ -945,7 +844,7 @@ cn_store_err cn_store_del(cn_store_wtxn *w, cn_db db, const void *key, size_t kl
     cn_store_err e = check_key(key, klen);
     if (e != CN_STORE_OK)
         return e;
-    ov_node *n = ov_find(w->root[db], key, klen);
+    ov_node *n = cn_ovt_find(w->root[db], key, klen);
     if (n && n->state != OV_PUT)
         return CN_STORE_NOTFOUND;
     MDB_val d;
@@ -979,7 +878,7 @@ cn_store_err cn_store_del(cn_store_wtxn *w, cn_db db, const void *key, size_t kl
     n->klen = klen;
     n->height = 1;
     n->state = OV_DEL;
-    w->root[db] = ov_insert(w->root[db], n);
+    w->root[db] = cn_ovt_insert(w->root[db], n);
     w->count++;
     return CN_STORE_OK;
 }
@@ -991,7 +890,7 @@ cn_store_err cn_store_get(cn_store_wtxn *w, cn_db db, const void *key, size_t kl
     cn_store_err e = check_key(key, klen);
     if (e != CN_STORE_OK)
         return e;
-    ov_node *n = ov_find(w->root[db], key, klen);
+    ov_node *n = cn_ovt_find(w->root[db], key, klen);
     if (n) {
         if (n->state != OV_PUT)
             return CN_STORE_NOTFOUND;
@@ -1089,7 +988,7 @@ static void batch_finish(cn_store_wtxn *w) {
     if (w->txn)
         mdb_txn_abort(w->txn);
     for (int i = 0; i < CN_DB_COUNT; i++)
-        ov_free(w->root[i]);
+        cn_ovt_free(w->root[i]);
     pthread_mutex_unlock(&w->s->write_mu);
     free(w);
 }

@@ -176,6 +176,16 @@ void cn_store_close(cn_store *s);
 /* Current map size in bytes (grows on demand). */
 size_t cn_store_map_size(cn_store *s);
 
+/* Durability of commits. By default (durable = 1) cn_store_commit returns only after the
+ * data and the meta page are on disk. With durable = 0 commits skip the flush (MDB_NOSYNC):
+ * a process crash loses nothing (the writes are in the OS page cache), a power loss may
+ * undo the latest commits, and on a filesystem that reorders writes could damage the file.
+ * The node uses it only while catching up on blocks it can fetch again, and syncs with
+ * cn_store_sync before it signs anything. Returns CN_STORE_OK or CN_STORE_IO. */
+cn_store_err cn_store_set_durable(cn_store *s, int durable);
+/* Flushes every commit so far to disk (mdb_env_sync, forced). CN_STORE_OK or CN_STORE_IO. */
+cn_store_err cn_store_sync(cn_store *s);
+
 /* ---- write batches ----------------------------------------------------------------------- */
 
 /* Starts a write batch. Blocks while another thread has a batch open.

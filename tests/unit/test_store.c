@@ -784,6 +784,41 @@ static void test_version_mismatch(void **state) {
     tdir_remove(&t);
 }
 
+/* Commits without the flush (catch-up mode) are kept across a clean reopen, and switching
+ * back to durable syncs them. */
+static void test_durability_toggle(void **state) {
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    cn_store *s = open_store(t.data);
+    cn_store_wtxn *w;
+    OK(cn_store_set_durable(s, 0));
+    for (int i = 0; i < 20; i++) {
+        uint8_t k[8] = {'n', 0, 0, 0, 0, 0, 0, (uint8_t)i};
+        OK(cn_store_begin(s, &w));
+        OK(cn_store_put(w, CN_DB_STATE, k, 8, "v", 1));
+        OK(cn_store_commit(w));
+    }
+    OK(cn_store_sync(s));
+    OK(cn_store_set_durable(s, 1));
+    OK(cn_store_begin(s, &w));
+    OK(cn_store_put(w, CN_DB_STATE, "durable", 7, "d", 1));
+    OK(cn_store_commit(w));
+    cn_store_close(s);
+    s = open_store(t.data);
+    cn_store_rtxn *r;
+    const void *v;
+    size_t vl;
+    OK(cn_store_read_begin(s, &r));
+    uint8_t k19[8] = {'n', 0, 0, 0, 0, 0, 0, 19};
+    OK(cn_store_read_get(r, CN_DB_STATE, k19, 8, &v, &vl));
+    assert_int_equal(vl, 1);
+    OK(cn_store_read_get(r, CN_DB_STATE, "durable", 7, &v, &vl));
+    cn_store_read_end(r);
+    cn_store_close(s);
+    tdir_remove(&t);
+}
+
 static void test_size_limits(void **state) {
     (void)state;
     tdir t;
@@ -1094,6 +1129,7 @@ int main(void) {
         cmocka_unit_test(test_reopen_persists),
         cmocka_unit_test(test_version_mismatch),
         cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_durability_toggle),
         cmocka_unit_test(test_batch_limit),
         cmocka_unit_test(test_misuse),
         cmocka_unit_test(test_threads_during_growth),
