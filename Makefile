@@ -31,7 +31,7 @@ DEB_PKGS := gcc make pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev lmdb-
             libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libevent-dev libjansson-dev \
             clang libclang-rt-14-dev lua5.4 curl cppcheck
 
-PKG_LIBS := libsecp256k1 libsodium lmdb libprotobuf-c libevent jansson
+PKG_LIBS := libsecp256k1 libsodium lmdb libprotobuf-c libevent libevent_pthreads jansson
 
 # Variant flags. det-* variants exist only for `make determinism`.
 OPT_release := -O2 -g

@@ -43,6 +43,8 @@ static cn_txerr be_submit(void *ctx, const uint8_t *bytes, size_t len, uint8_t h
     pthread_mutex_lock(&n->mp_mu);
     cn_txerr e = cn_mempool_add(n->mp, bytes, len, hash, msg, cap);
     pthread_mutex_unlock(&n->mp_mu);
+    if (e == CN_TX_OK)
+        cn_engine_gossip_tx(n->eng, bytes, len);
     return e;
 }
 

@@ -10,7 +10,8 @@
  * cn_mempool_add exactly as a single submission does: it runs the checks again on the current
  * state, now finding the signature in the cache, so the verdict of a batch is the verdict the
  * same txs would get one by one, and the order of admission (which decides the mempool's
- * arrival order, and so block order) is the order in the body.
+ * arrival order, and so block order) is the order in the body. Transactions admitted from the
+ * API are then relayed to the peers; those that came from peers are not relayed again.
  */
 #include "node/chain/node_internal.h"
 
@@ -37,7 +38,12 @@ static void precheck_one(void *arg, size_t i) {
 
 void cn_node_submit_batch(void *ctx, size_t n, const uint8_t *const *bytes, const size_t *lens,
                           cn_txerr *codes, uint8_t (*hashes)[32], char *msgs, size_t msg_cap) {
-    cn_node *node = ctx;
+    cn_node_admit_batch(ctx, n, bytes, lens, codes, hashes, msgs, msg_cap, 1);
+}
+
+void cn_node_admit_batch(cn_node *node, size_t n, const uint8_t *const *bytes,
+                         const size_t *lens, cn_txerr *codes, uint8_t (*hashes)[32], char *msgs,
+                         size_t msg_cap, int gossip) {
     precheck_job j = {node->app, bytes, lens, codes, msgs, msg_cap};
     cn_workpool_run(node->verifiers, precheck_one, &j, n);
     pthread_mutex_lock(&node->mp_mu);
@@ -52,4 +58,7 @@ void cn_node_submit_batch(void *ctx, size_t n, const uint8_t *const *bytes, cons
                                   msg_cap);
     }
     pthread_mutex_unlock(&node->mp_mu);
+    for (size_t i = 0; gossip && i < n; i++)
+        if (codes[i] == CN_TX_OK)
+            cn_engine_gossip_tx(node->eng, bytes[i], lens[i]);
 }

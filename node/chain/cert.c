@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int sign_wrap(const cn_keypair *kp, const char *chain_id, cn_tag_id tag,
+                     const uint8_t *body, size_t blen, size_t out_cap, uint8_t **out,
+                     size_t *len);
+
 int cn_vote_sign(const cn_keypair *kp, const char *chain_id, Clearnode__V1__VoteType type,
                  uint64_t height, uint32_t round, const uint8_t block_id[32], uint64_t ts_ms,
                  uint8_t **out, size_t *len) {
@@ -16,7 +20,7 @@ int cn_vote_sign(const cn_keypair *kp, const char *chain_id, Clearnode__V1__Vote
     v.height = height;
     v.round = round;
     v.block_id.data = (uint8_t *)(uintptr_t)block_id;
-    v.block_id.len = 32;
+    v.block_id.len = block_id ? 32 : 0;
     v.timestamp = ts_ms;
     v.validator.data = (uint8_t *)(uintptr_t)kp->pub;
     v.validator.len = 32;
@@ -24,22 +28,49 @@ int cn_vote_sign(const cn_keypair *kp, const char *chain_id, Clearnode__V1__Vote
     size_t blen;
     if (!cn_encode(&v.base, CN_CAP_VOTE, &body, &blen))
         return 0;
-    uint8_t sig[CN_SIG_LEN];
-    if (!cn_sign_body(kp, sig, CN_TAG_SIG_VOTE, chain_id, body, blen)) {
-        free(body);
+    int ok = sign_wrap(kp, chain_id, CN_TAG_SIG_VOTE, body, blen, CN_CAP_VOTE, out, len);
+    free(body);
+    return ok;
+}
+
+int cn_proposal_sign(const cn_keypair *kp, const char *chain_id, uint64_t height,
+                     uint32_t round, int32_t pol_round, const uint8_t block_id[32],
+                     uint64_t ts_ms, uint8_t **out, size_t *len) {
+    Clearnode__V1__Proposal p;
+    clearnode__v1__proposal__init(&p);
+    p.height = height;
+    p.round = round;
+    p.pol_round = pol_round;
+    p.block_id.data = (uint8_t *)(uintptr_t)block_id;
+    p.block_id.len = 32;
+    p.timestamp = ts_ms;
+    p.proposer.data = (uint8_t *)(uintptr_t)kp->pub;
+    p.proposer.len = 32;
+    uint8_t *body;
+    size_t blen;
+    if (!cn_encode(&p.base, CN_CAP_PROPOSAL, &body, &blen))
         return 0;
-    }
+    int ok = sign_wrap(kp, chain_id, CN_TAG_SIG_PROPOSAL, body, blen, CN_CAP_PROPOSAL, out, len);
+    free(body);
+    return ok;
+}
+
+/* Signs body with kind `tag` and encodes Signed{body, signer, sig}. */
+static int sign_wrap(const cn_keypair *kp, const char *chain_id, cn_tag_id tag,
+                     const uint8_t *body, size_t blen, size_t out_cap, uint8_t **out,
+                     size_t *len) {
+    uint8_t sig[CN_SIG_LEN];
+    if (!cn_sign_body(kp, sig, tag, chain_id, body, blen))
+        return 0;
     Clearnode__V1__Signed s;
     clearnode__v1__signed__init(&s);
-    s.body.data = body;
+    s.body.data = (uint8_t *)(uintptr_t)body;
     s.body.len = blen;
     s.signer.data = (uint8_t *)(uintptr_t)kp->pub;
     s.signer.len = 32;
     s.sig.data = sig;
     s.sig.len = CN_SIG_LEN;
-    int ok = cn_encode(&s.base, CN_CAP_VOTE, out, len);
-    free(body);
-    return ok;
+    return cn_encode(&s.base, out_cap, out, len);
 }
 
 int cn_commit_encode(uint64_t height, uint32_t round, const uint8_t block_id[32],

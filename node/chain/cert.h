@@ -17,10 +17,16 @@
 #include "node/app/validators.h"
 #include "proto/codec.h"
 
-/* Signs a vote and encodes it as Signed bytes (malloc'd). Returns 1, or 0 on failure. */
+/* Signs a vote and encodes it as Signed bytes (malloc'd); block_id NULL is a nil vote.
+ * Returns 1, or 0 on failure. */
 int cn_vote_sign(const cn_keypair *kp, const char *chain_id, Clearnode__V1__VoteType type,
                  uint64_t height, uint32_t round, const uint8_t block_id[32], uint64_t ts_ms,
                  uint8_t **out, size_t *len);
+
+/* Signs a proposal (kind "proposal") and encodes it as Signed bytes (malloc'd). */
+int cn_proposal_sign(const cn_keypair *kp, const char *chain_id, uint64_t height,
+                     uint32_t round, int32_t pol_round, const uint8_t block_id[32],
+                     uint64_t ts_ms, uint8_t **out, size_t *len);
 
 /* Encodes a Commit from signed precommit bytes. Returns 1, or 0 on failure. */
 int cn_commit_encode(uint64_t height, uint32_t round, const uint8_t block_id[32],

@@ -1,15 +1,15 @@
 /* Node lifecycle: open the home directory, run the event loop, stop cleanly (see node.h).
  *
  * Threads (docs/architecture.md "Threads"): the libevent loop runs the HTTP API
- * (node/rpc/server.h) and SIGINT/SIGTERM; the producer thread makes a block every
- * block.interval_ms (reap under the mempool lock, finalize + commit without it, update under
- * it), so admission goes on while a block commits; a small worker pool verifies the
- * signatures of batch submissions in parallel. A stop breaks the loop, then asks the producer
- * to stop and joins it after its current block, so a stop never leaves a half-done height; a
- * SIGKILL leaves the previous height committed (one LMDB transaction per block) and the next
- * start resumes there.
+ * (node/rpc/server.h) and SIGINT/SIGTERM; the consensus engine (engine.h) runs on a thread of
+ * its own with the peer-to-peer network, timers, block sync and block execution, so
+ * admission goes on while a block commits; a small worker pool verifies the signatures of
+ * batch submissions in parallel. A stop breaks the loop, then stops the engine after its
+ * current step, so a stop never leaves a half-done height; a SIGKILL leaves the previous
+ * height committed (one LMDB transaction per block) and the next start resumes there.
  */
 #include "node/chain/node_internal.h"
+#include "node/chain/producer.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +26,10 @@
 #include "node/util/log.h"
 
 static void tip_publish(cn_node *n);
+static void sample_rate(cn_node *n);
+static void admit_from_peers(void *ctx, size_t n, const uint8_t *const *bytes,
+                             const size_t *lens);
+static void on_commit(void *ctx, uint64_t height, size_t n_txs);
 
 int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn_keypair *key,
                  char *err, size_t cap) {
@@ -38,9 +42,6 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
     snprintf(n->home, sizeof n->home, "%s", home);
     pthread_mutex_init(&n->mp_mu, NULL);
     pthread_mutex_init(&n->tip_mu, NULL);
-    pthread_mutex_init(&n->ctl_mu, NULL);
-    pthread_cond_init(&n->ctl_cv, NULL);
-    atomic_init(&n->prod_fatal, 0);
     n->cfg = *cfg;
     n->key = *key;
     char path[4200], why[512];
@@ -48,20 +49,6 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
     if (!cn_genesis_load(&n->g, path, why, sizeof why)) {
         snprintf(err, cap, "genesis: %s", why);
         free(n);
-        return 0;
-    }
-    const cn_gen_member *m = cn_genesis_member(&n->g, key->pub);
-    if (!m || !(m->roles & CN_ROLE_VALIDATOR)) {
-        char hex[65];
-        cn_hex_encode(hex, key->pub, 32);
-        snprintf(err, cap, "the validator key %s is not a validator in genesis", hex);
-        cn_node_close(n);
-        return 0;
-    }
-    if (n->g.total_power != m->power) {
-        snprintf(err, cap, "genesis has several validators; this version runs a single-validator "
-                           "chain only");
-        cn_node_close(n);
         return 0;
     }
     if (!cn_reserves_load_key(home, why, sizeof why)) {
@@ -91,7 +78,6 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
         cn_node_close(n);
         return 0;
     }
-    n->prod = (cn_producer){.app = n->app, .mp = n->mp, .key = &n->key, .mp_lock = &n->mp_mu};
     /* Batch signature checks run on the calling thread plus one worker per other core. */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned workers = cpus > 1 ? (unsigned)(cpus > 8 ? 7 : cpus - 1) : 0;
@@ -103,9 +89,59 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
     }
     tip_publish(n);
     cn_node_backend_init(n);
-    n->last_block_wall = cn_wall_ms();
+    cn_engine_params ep = {.app = n->app,
+                           .mp = n->mp,
+                           .mp_lock = &n->mp_mu,
+                           .key = &n->key,
+                           .cfg = &n->cfg,
+                           .admit = admit_from_peers,
+                           .on_commit = on_commit,
+                           .ctx = n};
+    n->eng = cn_engine_new(&ep, why, sizeof why);
+    if (!n->eng) {
+        snprintf(err, cap, "%s", why);
+        cn_node_close(n);
+        return 0;
+    }
     *out = n;
     return 1;
+}
+
+/* Transactions from peers: the batch path, verdicts only logged (the sender's node answered
+ * its client). */
+static void admit_from_peers(void *ctx, size_t n, const uint8_t *const *bytes,
+                             const size_t *lens) {
+    cn_node *node = ctx;
+    cn_txerr *codes = malloc(n * sizeof *codes);
+    uint8_t(*hashes)[32] = malloc(n * 32);
+    char *msgs = malloc(n * 96);
+    if (codes && hashes && msgs)
+        cn_node_admit_batch(node, n, bytes, lens, codes, hashes, msgs, 96, 0);
+    free(codes);
+    free(hashes);
+    free(msgs);
+}
+
+/* After each commit, on the engine thread. */
+static void on_commit(void *ctx, uint64_t height, size_t n_txs) {
+    cn_node *n = ctx;
+    pthread_mutex_lock(&n->tip_mu);
+    sample_rate(n);
+    pthread_mutex_unlock(&n->tip_mu);
+    tip_publish(n);
+    if (cn_log_enabled(CN_LOGL_INFO)) {
+        const cn_tip *t = cn_app_tip(n->app);
+        char ah[65];
+        cn_hex_encode(ah, t->app_hash, 32);
+        cn_app_stats st;
+        cn_app_stats_get(n->app, &st);
+        pthread_mutex_lock(&n->mp_mu);
+        size_t pending = cn_mempool_count(n->mp);
+        pthread_mutex_unlock(&n->mp_mu);
+        CN_LOG_INFO("committed height=%llu txs=%zu app_hash=%.16s mempool=%zu block_ms=%llu",
+                    (unsigned long long)height, n_txs, ah, pending,
+                    (unsigned long long)st.last_block_ms);
+    }
 }
 
 cn_app *cn_node_app(cn_node *n) { return n->app; }
@@ -132,7 +168,7 @@ void cn_node_tip_get(cn_node *n, uint64_t *height, uint64_t *time_ms, uint8_t ap
 }
 const cn_rpc_backend *cn_node_rpc_backend(cn_node *n) { return &n->backend; }
 
-/* Called by the producer thread only (samp_* are its own; the API reads the rate under
+/* Called by the engine thread only (samp_* are its own; the API reads the rate under
  * tip_mu). */
 static void sample_rate(cn_node *n) {
     cn_app_stats st;
@@ -158,82 +194,15 @@ uint64_t cn_node_tx_rate(cn_node *n) {
     return rate;
 }
 
-int cn_node_produce(cn_node *n, int allow_empty, char *err, size_t cap) {
-    int r = cn_producer_step(&n->prod, allow_empty, err, cap);
-    if (r == 1) {
-        n->last_block_wall = cn_wall_ms();
-        pthread_mutex_lock(&n->tip_mu);
-        sample_rate(n);
-        pthread_mutex_unlock(&n->tip_mu);
-        tip_publish(n);
-        const cn_tip *t = cn_app_tip(n->app);
-        if (cn_log_enabled(CN_LOGL_INFO)) {
-            char ah[65];
-            cn_hex_encode(ah, t->app_hash, 32);
-            cn_app_stats st;
-            cn_app_stats_get(n->app, &st);
-            pthread_mutex_lock(&n->mp_mu);
-            size_t pending = cn_mempool_count(n->mp);
-            pthread_mutex_unlock(&n->mp_mu);
-            CN_LOG_INFO("committed height=%llu app_hash=%.16s mempool=%zu block_ms=%llu",
-                        (unsigned long long)t->height, ah, pending,
-                        (unsigned long long)st.last_block_ms);
-        }
-    }
-    return r;
-}
-
-/* The producer thread: one step every block.interval_ms until asked to stop or a fatal error
- * (which the loop's watch timer notices). */
-static void *producer_main(void *arg) {
-    cn_node *n = arg;
-    uint64_t interval = n->cfg.block_interval_ms ? n->cfg.block_interval_ms : 1;
-    for (;;) {
-        struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        uint64_t ns = (uint64_t)dl.tv_nsec + (interval % 1000u) * 1000000u;
-        dl.tv_sec += (time_t)(interval / 1000u + ns / 1000000000u);
-        dl.tv_nsec = (long)(ns % 1000000000u);
-        pthread_mutex_lock(&n->ctl_mu);
-        int rc = 0;
-        while (!n->stop && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&n->ctl_cv, &n->ctl_mu, &dl);
-        int stop = n->stop;
-        pthread_mutex_unlock(&n->ctl_mu);
-        if (stop)
-            return NULL;
-        uint64_t idle = cn_wall_ms() - n->last_block_wall;
-        int allow_empty = n->cfg.empty_block_interval_ms && idle >= n->cfg.empty_block_interval_ms;
-        char err[512];
-        if (cn_node_produce(n, allow_empty, err, sizeof err) < 0) {
-            CN_LOG_ERROR("stopping: %s", err);
-            atomic_store(&n->prod_fatal, 1);
-            return NULL;
-        }
-    }
-}
-
-/* Loop side: stops the loop when the producer thread hit a fatal error. */
+/* Loop side: stops the loop when the engine hit a fatal error. */
 static void on_watch(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     cn_node *n = arg;
-    if (atomic_load(&n->prod_fatal)) {
+    if (cn_engine_failed(n->eng)) {
         n->fatal = 1;
         event_base_loopbreak(n->base);
     }
-}
-
-/* Asks the producer thread to stop and joins it (after its current block). */
-static void producer_stop(cn_node *n) {
-    if (!n->prod_started)
-        return;
-    pthread_mutex_lock(&n->ctl_mu);
-    n->stop = 1;
-    pthread_cond_broadcast(&n->ctl_cv);
-    pthread_mutex_unlock(&n->ctl_mu);
-    pthread_join(n->prod_th, NULL);
-    n->prod_started = 0;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
@@ -272,17 +241,16 @@ int cn_node_run(cn_node *n) {
     const cn_tip *t = cn_app_tip(n->app);
     char vk[65];
     cn_hex_encode(vk, n->key.pub, 32);
-    CN_LOG_INFO("chain %s at height %llu; validator %s; API on http://%s:%u; block interval "
+    CN_LOG_INFO("chain %s at height %llu; node key %s; API on http://%s:%u; block interval "
                 "%u ms",
                 n->g.chain_id, (unsigned long long)t->height, vk, n->cfg.api_listen.host,
                 (unsigned)cn_rpc_server_port(n->rpc), n->cfg.block_interval_ms);
-    if (pthread_create(&n->prod_th, NULL, producer_main, n) != 0) {
-        CN_LOG_ERROR("could not start the producer thread");
+    if (!cn_engine_start(n->eng, err, sizeof err)) {
+        CN_LOG_ERROR("%s", err);
         return 1;
     }
-    n->prod_started = 1;
     event_base_dispatch(n->base);
-    producer_stop(n);
+    cn_engine_stop(n->eng);
     CN_LOG_INFO("stopped at height %llu", (unsigned long long)cn_app_tip(n->app)->height);
     return n->fatal ? 1 : 0;
 }
@@ -290,7 +258,8 @@ int cn_node_run(cn_node *n) {
 void cn_node_close(cn_node *n) {
     if (!n)
         return;
-    producer_stop(n);
+    cn_engine_free(n->eng); /* stops its thread first */
+    n->eng = NULL;
     cn_rpc_server_stop(n->rpc);
     if (n->timer)
         event_free(n->timer);
@@ -306,8 +275,6 @@ void cn_node_close(cn_node *n) {
     cn_store_close(n->store);
     cn_genesis_free(&n->g);
     cn_keypair_wipe(&n->key);
-    pthread_cond_destroy(&n->ctl_cv);
-    pthread_mutex_destroy(&n->ctl_mu);
     pthread_mutex_destroy(&n->tip_mu);
     pthread_mutex_destroy(&n->mp_mu);
     free(n);

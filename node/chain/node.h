@@ -1,4 +1,4 @@
-/* A running single-validator node: `clearnode start`.
+/* A running node, validator or full node: `clearnode start`.
  *
  * Layout of a home directory (docs/operator.md):
  *   <home>/config          key = value settings (node/config)
@@ -20,18 +20,15 @@ typedef struct cn_node cn_node;
 
 /* Opens the node's home: loads and validates genesis, opens the store and the app (genesis
  * state on first start, otherwise resumes at the last committed height), creates the mempool.
- * `key` must be a validator of the genesis. Returns 1, or 0 with a reason. */
+ * `key` is the node key: a validator's consensus key, or a full node's p2p identity.
+ * Returns 1, or 0 with a reason. */
 int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn_keypair *key,
                  char *err, size_t cap);
 
-/* Runs the HTTP API and SIGINT/SIGTERM on the event loop and the producer on its own thread
- * (docs/architecture.md "Threads"); a stop joins the producer after its current block.
+/* Runs the HTTP API and SIGINT/SIGTERM on the event loop and the consensus engine on its own
+ * thread (docs/architecture.md "Threads"); a stop joins the engine after its current step.
  * Returns 0 after a clean stop, 1 after a fatal error. */
 int cn_node_run(cn_node *n);
-
-/* Produces one block now, if there is anything to put in it (tests and tools; not while
- * cn_node_run's producer thread runs). Returns as cn_producer_step. */
-int cn_node_produce(cn_node *n, int allow_empty, char *err, size_t cap);
 
 cn_app *cn_node_app(cn_node *n);
 const cn_rpc_backend *cn_node_rpc_backend(cn_node *n);

@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 
 #include "node/chain/node.h"
-#include "node/chain/producer.h"
+#include "node/chain/engine.h"
 #include "node/mempool/mempool.h"
 #include "node/rpc/backend.h"
 #include "node/util/workpool.h"
@@ -22,24 +22,19 @@ struct cn_node {
     cn_app *app;
     cn_mempool *mp;
     cn_keypair key;
-    cn_producer prod;
+    cn_engine *eng;
     cn_rpc_backend backend;
     struct event_base *base;
     struct event *timer, *sigint, *sigterm;
     struct cn_rpc_server *rpc;
-    uint64_t last_block_wall;
     int fatal;
-    /* Threads (docs/architecture.md "Threads"): the event loop owns the HTTP API; the producer
-     * thread runs finalize + commit; `verifiers` check batch signatures in parallel. */
+    /* Threads (docs/architecture.md "Threads"): the event loop owns the HTTP API; the engine
+     * thread runs consensus, the network and block execution; `verifiers` check batch
+     * signatures in parallel. */
     pthread_mutex_t mp_mu; /* guards mp (every cn_mempool_* call) */
     pthread_mutex_t tip_mu; /* guards the tip copy below, which the API reads */
     uint64_t tip_height, tip_time_ms;
     uint8_t tip_app_hash[32], tip_block_id[32];
-    pthread_mutex_t ctl_mu; /* guards stop; ctl_cv wakes the producer early to stop */
-    pthread_cond_t ctl_cv;
-    int stop, prod_started;
-    pthread_t prod_th;
-    atomic_int prod_fatal; /* set by the producer thread; the loop's watch timer stops */
     struct event *watch;
     cn_workpool *verifiers;
     /* (wall ms, committed tx total) at recent blocks, for the tx/s metric */
@@ -57,6 +52,11 @@ void cn_node_tip_get(cn_node *n, uint64_t *height, uint64_t *time_ms, uint8_t ap
 /* The RPC batch path (batch.c): signatures in parallel, admission in order. */
 void cn_node_submit_batch(void *ctx, size_t n, const uint8_t *const *bytes, const size_t *lens,
                           cn_txerr *codes, uint8_t (*hashes)[32], char *msgs, size_t msg_cap);
+
+/* The same for transactions from peers (gossip = 0: not relayed again). */
+void cn_node_admit_batch(cn_node *node, size_t n, const uint8_t *const *bytes,
+                         const size_t *lens, cn_txerr *codes, uint8_t (*hashes)[32], char *msgs,
+                         size_t msg_cap, int gossip);
 
 /* Committed tx/s over the recent samples. */
 uint64_t cn_node_tx_rate(cn_node *n);

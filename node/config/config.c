@@ -8,7 +8,7 @@
 
 #include "node/genesis/genesis_io.h"
 
-typedef enum { T_ADDR, T_U32, T_U64, T_LOG } key_type;
+typedef enum { T_ADDR, T_U32, T_U64, T_LOG, T_PEERS, T_KEYS } key_type;
 
 typedef struct {
     const char *key;
@@ -25,11 +25,50 @@ static const key_def keys[] = {
     {"api.listen", T_ADDR, OFF(api_listen), 0, 0, "127.0.0.1:26657",
      "HTTP API listen address (host:port)"},
     {"p2p.listen", T_ADDR, OFF(p2p_listen), 0, 0, "127.0.0.1:26656",
-     "peer-to-peer listen address (used once consensus networking exists)"},
-    {"block.interval_ms", T_U32, OFF(block_interval_ms), 10, 60000, "200",
-     "how often the validator tries to produce a block"},
+     "peer-to-peer listen address (numeric ip:port; not opened by a lone validator)"},
+    {"p2p.peers", T_PEERS, OFF(p2p_peers), 0, 0, "",
+     "comma-separated <node key hex>@<ip:port> of the peers to dial"},
+    {"p2p.allow", T_KEYS, OFF(p2p_allow), 0, 0, "",
+     "comma-separated node keys of full nodes allowed besides the genesis validators"},
+    {"p2p.max_queue_msgs", T_U32, OFF(p2p_max_queue_msgs), 16, 10000000, "10000",
+     "messages queued per peer"},
+    {"p2p.max_queue_bytes", T_U64, OFF(p2p_max_queue_bytes), 5505024, (uint64_t)1 << 34,
+     "67108864", "payload bytes queued per peer (at least one maximal frame)"},
+    {"p2p.out_buffer_bytes", T_U32, OFF(p2p_out_buffer_bytes), 65536, 1u << 30, "1048576",
+     "sealed bytes handed to the socket ahead of time per peer"},
+    {"p2p.max_pending", T_U32, OFF(p2p_max_pending), 1, 4096, "16",
+     "inbound connections in handshake at once"},
+    {"p2p.handshake_timeout_ms", T_U32, OFF(p2p_handshake_timeout_ms), 100, 600000, "10000",
+     "connect plus handshake deadline"},
+    {"p2p.keepalive_ms", T_U32, OFF(p2p_keepalive_ms), 100, 3600000, "10000",
+     "empty frame after this long without writing (below the idle timeout)"},
+    {"p2p.idle_timeout_ms", T_U32, OFF(p2p_idle_timeout_ms), 200, 3600000, "30000",
+     "close a connection after this long without reading or write progress"},
+    {"p2p.backoff_min_ms", T_U32, OFF(p2p_backoff_min_ms), 10, 3600000, "500",
+     "first reconnect delay cap"},
+    {"p2p.backoff_max_ms", T_U32, OFF(p2p_backoff_max_ms), 10, 3600000, "30000",
+     "longest reconnect delay"},
+    {"p2p.ban_base_ms", T_U32, OFF(p2p_ban_base_ms), 1000, 86400000, "60000",
+     "first ban of a misbehaving peer"},
+    {"p2p.ban_max_ms", T_U32, OFF(p2p_ban_max_ms), 1000, 604800000, "3600000",
+     "longest ban"},
+    {"consensus.timeout_propose_ms", T_U32, OFF(timeout_propose_ms), 10, 600000, "3000",
+     "wait for a proposal in round 0"},
+    {"consensus.timeout_propose_delta_ms", T_U32, OFF(timeout_propose_delta_ms), 0, 600000,
+     "500", "added to timeout_propose_ms per round"},
+    {"consensus.timeout_prevote_ms", T_U32, OFF(timeout_prevote_ms), 10, 600000, "1000",
+     "wait after 2/3 of any prevotes in round 0"},
+    {"consensus.timeout_prevote_delta_ms", T_U32, OFF(timeout_prevote_delta_ms), 0, 600000,
+     "500", "added to timeout_prevote_ms per round"},
+    {"consensus.timeout_precommit_ms", T_U32, OFF(timeout_precommit_ms), 10, 600000, "1000",
+     "wait after 2/3 of any precommits in round 0"},
+    {"consensus.timeout_precommit_delta_ms", T_U32, OFF(timeout_precommit_delta_ms), 0, 600000,
+     "500", "added to timeout_precommit_ms per round"},
+    {"block.interval_ms", T_U32, OFF(block_interval_ms), 0, 60000, "200",
+     "pause after a commit before the next height starts (lets transactions gather)"},
     {"block.empty_interval_ms", T_U32, OFF(empty_block_interval_ms), 0, 86400000, "0",
-     "produce an empty heartbeat block after this long without a block; 0 = never"},
+     "a proposer with no transactions waits this long before proposing an empty block; 0 = "
+     "as long as a lone validator likes, half of timeout_propose_ms with several"},
     {"mempool.max_txs", T_U32, OFF(mempool_max_txs), 1, 10000000, "50000",
      "transactions held in the mempool at most"},
     {"mempool.max_bytes", T_U64, OFF(mempool_max_bytes), 131072, (uint64_t)1 << 34, "67108864",
@@ -105,6 +144,18 @@ static int set_def(cn_config *c, const key_def *k, const char *value, char *err,
             }
         snprintf(err, cap, "%s: '%s' is not error, warn, info or debug", k->key, value);
         return 0;
+    case T_PEERS:
+    case T_KEYS: {
+        char why[256];
+        int n = k->type == T_PEERS ? cn_config_parse_peers(value, NULL, 0, why, sizeof why)
+                                   : cn_config_parse_keys(value, NULL, 0, why, sizeof why);
+        if (n < 0 || strlen(value) > CN_CONFIG_LIST_MAX) {
+            snprintf(err, cap, "%s: %s", k->key, n < 0 ? why : "list too long");
+            return 0;
+        }
+        memcpy(base, value, strlen(value) + 1);
+        return 1;
+    }
     case T_U32:
     case T_U64:
         if (!parse_u64(value, &v) || v < k->min || v > k->max) {
@@ -166,7 +217,7 @@ int cn_config_parse(cn_config *c, const char *text, size_t len, char *err, size_
         size_t end = pos;
         while (end < len && text[end] != '\n')
             end++;
-        char buf[1024];
+        char buf[CN_CONFIG_LIST_MAX + 64];
         if (end - pos >= sizeof buf) {
             snprintf(err, cap, "line %u: longer than %zu characters", line, sizeof buf - 1);
             return 0;
@@ -195,7 +246,7 @@ int cn_config_parse(cn_config *c, const char *text, size_t len, char *err, size_
         }
         char why[512];
         if (!set_def(c, k, val, why, sizeof why)) {
-            snprintf(err, cap, "line %u: %s", line, why);
+            snprintf(err, cap, "line %u: %.480s", line, why);
             return 0;
         }
     }
@@ -276,6 +327,10 @@ static void format_value(const cn_config *c, const key_def *k, char *out, size_t
     case T_U32:
         snprintf(out, cap, "%u", *(const uint32_t *)(const void *)base);
         return;
+    case T_PEERS:
+    case T_KEYS:
+        snprintf(out, cap, "%s", base);
+        return;
     case T_U64:
         snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)(const void *)base);
         return;
@@ -290,7 +345,7 @@ int cn_config_write(const cn_config *c, const char *path) {
                "# One 'key = value' per line. Every key can be overridden on the command line:\n"
                "# clearnode start --home DIR --<key with '.' and '_' as '-'> VALUE\n");
     for (size_t i = 0; i < N_KEYS; i++) {
-        char v[300];
+        char v[CN_CONFIG_LIST_MAX + 1];
         format_value(c, &keys[i], v, sizeof v);
         fprintf(f, "\n# %s (default %s)\n%s = %s\n", keys[i].help, keys[i].def, keys[i].key, v);
     }
@@ -305,4 +360,127 @@ void cn_config_print_flags(FILE *out) {
         fprintf(out, "  %-28s %s (config %s, default %s)\n", name, keys[i].help, keys[i].key,
                 keys[i].def);
     }
+}
+
+/* One "<64 hex>" key at s (length n). */
+static int parse_key(const char *s, size_t n, uint8_t out[32]) {
+    if (n != 64)
+        return 0;
+    for (size_t i = 0; i < 64; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return 0;
+        if (i % 2 == 0)
+            out[i / 2] = (uint8_t)(d << 4);
+        else
+            out[i / 2] |= (uint8_t)d;
+    }
+    return 1;
+}
+
+/* Splits list at commas, calling item() for each (trimmed, non-empty); -1 on error. */
+static int each_item(const char *list, int (*item)(const char *s, size_t n, void *ctx, char *err,
+                                                   size_t cap),
+                     void *ctx, char *err, size_t cap) {
+    int count = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && (*p == ' ')) {
+            p++;
+            n--;
+        }
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == 0) {
+            snprintf(err, cap, "entry %d is empty", count + 1);
+            return -1;
+        }
+        if (!item(p, n, ctx, err, cap))
+            return -1;
+        count++;
+        if (!e)
+            break;
+        p = e + 1;
+        if (!*p) {
+            snprintf(err, cap, "trailing comma");
+            return -1;
+        }
+    }
+    return count;
+}
+
+typedef struct {
+    cn_config_peer *out;
+    size_t max, n;
+} peers_ctx;
+
+static int peer_item(const char *s, size_t n, void *vctx, char *err, size_t cap) {
+    peers_ctx *c = vctx;
+    const char *at = memchr(s, '@', n);
+    uint8_t key[32];
+    cn_addr a;
+    char addr[64];
+    size_t alen = at ? n - (size_t)(at - s) - 1 : 0;
+    if (!at || !parse_key(s, (size_t)(at - s), key)) {
+        snprintf(err, cap, "'%.*s': expected <64 lowercase hex key>@<ip:port>", (int)(n > 100 ? 100 : n), s);
+        return 0;
+    }
+    if (alen == 0 || alen >= sizeof addr) {
+        snprintf(err, cap, "'%.*s': bad address", (int)(n > 100 ? 100 : n), s);
+        return 0;
+    }
+    memcpy(addr, at + 1, alen);
+    addr[alen] = 0;
+    if (!parse_addr(addr, &a)) {
+        snprintf(err, cap, "'%s' is not ip:port", addr);
+        return 0;
+    }
+    if (c->out) {
+        if (c->n == c->max) {
+            snprintf(err, cap, "more than %zu peers", c->max);
+            return 0;
+        }
+        memcpy(c->out[c->n].key, key, 32);
+        memcpy(c->out[c->n].addr, addr, alen + 1);
+    }
+    c->n++;
+    return 1;
+}
+
+int cn_config_parse_peers(const char *list, cn_config_peer *out, size_t max, char *err,
+                          size_t cap) {
+    peers_ctx c = {out, max, 0};
+    return each_item(list, peer_item, &c, err, cap);
+}
+
+typedef struct {
+    uint8_t (*out)[32];
+    size_t max, n;
+} keys_ctx;
+
+static int key_item(const char *s, size_t n, void *vctx, char *err, size_t cap) {
+    keys_ctx *c = vctx;
+    uint8_t key[32];
+    if (!parse_key(s, n, key)) {
+        snprintf(err, cap, "'%.*s': expected a 64 lowercase hex node key", (int)(n > 100 ? 100 : n), s);
+        return 0;
+    }
+    if (c->out) {
+        if (c->n == c->max) {
+            snprintf(err, cap, "more than %zu keys", c->max);
+            return 0;
+        }
+        memcpy(c->out[c->n], key, 32);
+    }
+    c->n++;
+    return 1;
+}
+
+int cn_config_parse_keys(const char *list, uint8_t (*out)[32], size_t max, char *err,
+                         size_t cap) {
+    keys_ctx c = {out, max, 0};
+    return each_item(list, key_item, &c, err, cap);
 }

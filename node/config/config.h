@@ -18,6 +18,7 @@
 
 #define CN_CONFIG_MAX_FILE (64 * 1024)
 #define CN_CONFIG_HOST_MAX 255
+#define CN_CONFIG_LIST_MAX 8191 /* characters of a list value (p2p.peers, p2p.allow) */
 
 typedef enum { CN_LOG_ERROR = 0, CN_LOG_WARN, CN_LOG_INFO, CN_LOG_DEBUG } cn_log_level;
 
@@ -39,7 +40,39 @@ typedef struct {
     uint32_t rpc_max_connections;
     uint32_t rpc_requests_per_sec; /* per client address; 0 = unlimited */
     uint32_t rpc_burst;
+    /* consensus timeouts (docs/consensus.md "Timeouts") */
+    uint32_t timeout_propose_ms, timeout_propose_delta_ms;
+    uint32_t timeout_prevote_ms, timeout_prevote_delta_ms;
+    uint32_t timeout_precommit_ms, timeout_precommit_delta_ms;
+    /* peers (docs/p2p.md "Configuration keys"): "<key hex>@<ip:port>,..." and "<key hex>,..." */
+    char p2p_peers[CN_CONFIG_LIST_MAX + 1];
+    char p2p_allow[CN_CONFIG_LIST_MAX + 1];
+    uint32_t p2p_max_queue_msgs;
+    uint64_t p2p_max_queue_bytes;
+    uint32_t p2p_out_buffer_bytes;
+    uint32_t p2p_max_pending;
+    uint32_t p2p_handshake_timeout_ms;
+    uint32_t p2p_keepalive_ms;
+    uint32_t p2p_idle_timeout_ms;
+    uint32_t p2p_backoff_min_ms;
+    uint32_t p2p_backoff_max_ms;
+    uint32_t p2p_ban_base_ms;
+    uint32_t p2p_ban_max_ms;
 } cn_config;
+
+/* One entry of p2p.peers: a node key and the address to dial. */
+typedef struct {
+    uint8_t key[32];
+    char addr[64];
+} cn_config_peer;
+
+/* Parses p2p.peers into out[0..max); returns the count, or -1 with a reason. An empty list
+ * gives 0. */
+int cn_config_parse_peers(const char *list, cn_config_peer *out, size_t max, char *err,
+                          size_t cap);
+/* Parses p2p.allow (node keys) into out[0..max); returns the count, or -1 with a reason. */
+int cn_config_parse_keys(const char *list, uint8_t (*out)[32], size_t max, char *err,
+                         size_t cap);
 
 /* Fills every field with its default. */
 void cn_config_defaults(cn_config *c);

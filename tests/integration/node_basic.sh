@@ -27,7 +27,7 @@ if "$bin/clearnode" init --home "$home" --genesis "$work/net/genesis.json" --dev
   fail "second init succeeded"
 fi
 [ "$("$bin/clearnode" keys show --home "$home")" = "$member" ] || fail "keys show"
-"$bin/clearnode" start --help | grep -q -- '--block-interval-ms' || fail "start --help"
+help=$("$bin/clearnode" start --help); grep -q -- '--block-interval-ms' <<<"$help" || fail "start --help"
 
 start_node "$home" --block-interval-ms 50
 status=$(curl -sf "$node_url/v1/status")

@@ -35,6 +35,30 @@ static void test_defaults_and_parse(void **state) {
     assert_int_equal(c.rpc_requests_per_sec, 100);
 }
 
+#define K64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define K64U "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_peer_lists(void **state) {
+    (void)state;
+    cn_config c;
+    cn_config_defaults(&c);
+    const char *text = "p2p.peers = " K64 "@127.0.0.1:26656, " K64 "@10.0.0.2:7\n"
+                       "p2p.allow = " K64 "\n";
+    char err[256];
+    assert_true(cn_config_parse(&c, text, strlen(text), err, sizeof err));
+    cn_config_peer peers[4];
+    assert_int_equal(cn_config_parse_peers(c.p2p_peers, peers, 4, err, sizeof err), 2);
+    assert_string_equal(peers[0].addr, "127.0.0.1:26656");
+    assert_string_equal(peers[1].addr, "10.0.0.2:7");
+    assert_int_equal(peers[1].key[0], 0x01);
+    assert_int_equal(peers[1].key[31], 0xef);
+    assert_int_equal(cn_config_parse_peers(c.p2p_peers, peers, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more than 1 peers"));
+    uint8_t keys[2][32];
+    assert_int_equal(cn_config_parse_keys(c.p2p_allow, keys, 2, err, sizeof err), 1);
+    assert_int_equal(cn_config_parse_keys("", keys, 2, err, sizeof err), 0);
+}
+
 static void expect_bad(const char *text, const char *want) {
     cn_config c;
     cn_config_defaults(&c);
@@ -49,7 +73,8 @@ static void test_errors(void **state) {
     (void)state;
     expect_bad("nonsense\n", "line 1: expected 'key = value'");
     expect_bad("\n\nfoo.bar = 1\n", "line 3: unknown key 'foo.bar'");
-    expect_bad("block.interval_ms = 5\n", "block.interval_ms: '5' is not an integer in 10..60000");
+    expect_bad("block.interval_ms = 60001\n",
+               "block.interval_ms: '60001' is not an integer in 0..60000");
     expect_bad("block.interval_ms = -50\n", "is not an integer");
     expect_bad("block.interval_ms = 50x\n", "is not an integer");
     expect_bad("block.interval_ms = 50\nblock.interval_ms = 60\n", "line 2: 'block.interval_ms' set twice");
@@ -57,6 +82,14 @@ static void test_errors(void **state) {
     expect_bad("api.listen = 127.0.0.1:0\n", "is not host:port");
     expect_bad("api.listen = 127.0.0.1:70000\n", "is not host:port");
     expect_bad("log.level = loud\n", "log.level: 'loud' is not error, warn, info or debug");
+    /* peer lists */
+    expect_bad("p2p.peers = abcd@127.0.0.1:1\n", "expected <64 lowercase hex key>@<ip:port>");
+    expect_bad("p2p.peers = " K64 "\n", "expected <64 lowercase hex key>@<ip:port>");
+    expect_bad("p2p.peers = " K64 "@127.0.0.1\n", "is not ip:port");
+    expect_bad("p2p.peers = " K64 "@127.0.0.1:1,\n", "trailing comma");
+    expect_bad("p2p.peers = " K64 "@127.0.0.1:1,,\n", "entry 2 is empty");
+    expect_bad("p2p.allow = " K64 "00\n", "expected a 64 lowercase hex node key");
+    expect_bad("p2p.allow = " K64U "\n", "expected a 64 lowercase hex node key");
     char big[CN_CONFIG_MAX_FILE + 2];
     memset(big, '#', sizeof big - 1);
     big[sizeof big - 1] = 0;
@@ -120,6 +153,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_parse),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_peer_lists),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_write_roundtrip),
     };

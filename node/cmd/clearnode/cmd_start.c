@@ -1,4 +1,4 @@
-/* `clearnode start`: loads config (file, then flags), the validator key, and runs the node. */
+/* `clearnode start`: loads config (file, then flags), the node key, and runs the node. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,9 +9,9 @@
 
 static void start_usage(FILE *out) {
     fprintf(out, "usage: clearnode start --home DIR [flags]\n"
-                 "  Runs the node from DIR (created by 'clearnode init'): block producer and\n"
-                 "  HTTP API. Stops cleanly on SIGINT or SIGTERM. Settings come from DIR/config;\n"
-                 "  each can be overridden by a flag:\n");
+                 "  Runs the node from DIR (created by 'clearnode init'): consensus, peers and\n"
+                 "  the HTTP API. Stops cleanly on SIGINT or SIGTERM. Settings come from\n"
+                 "  DIR/config; each can be overridden by a flag:\n");
     cn_config_print_flags(out);
 }
 
