@@ -101,7 +101,8 @@ ALL_LIBS := $(LIB_NODE) $(LIB_ASM) $(LIB_VM) $(LIB_PROTO) $(LIB_CRYPTO)
 AUDIT_LIBS := $(LIB_PROTO) $(LIB_CRYPTO)
 
 # A program directory counts once it holds a source file.
-PROGRAM_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard node/cmd/*/*.c contracts/asm/cmd/*.c))))
+PROGRAM_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard node/cmd/*/*.c contracts/asm/cmd/*.c \
+                                                   testnet/*/*.c))))
 prog_name = $(if $(filter contracts/asm/cmd,$(1)),clearasm,$(notdir $(1)))
 PROGRAMS := $(foreach d,$(PROGRAM_DIRS),$(BUILD)/bin/$(call prog_name,$(d)))
 

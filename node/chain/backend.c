@@ -230,6 +230,33 @@ static int be_get_block_raw(void *ctx, uint64_t height, uint8_t **bytes, size_t 
     return ok;
 }
 
+static const char *const step_names[] = {"none", "propose", "prevote", "precommit"};
+
+/* The consensus part of /v1/status. */
+static json_t *consensus_json(const cn_engine_status *es) {
+    json_t *peers = json_array();
+    for (size_t i = 0; i < es->n_peers; i++) {
+        const cn_engine_peer_status *p = &es->peers[i];
+        json_array_append_new(
+            peers, json_pack("{s:o, s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:I}", "key",
+                             hexj(p->key, 32), "addr", p->addr, "connected", p->connected,
+                             "height", (json_int_t)p->height, "last_committed",
+                             (json_int_t)p->last_committed, "score", (int)p->score, "msgs_in",
+                             (json_int_t)p->msgs_in, "msgs_out", (json_int_t)p->msgs_out,
+                             "dropped", (json_int_t)p->dropped));
+    }
+    return json_pack("{s:I, s:i, s:s, s:i, s:i, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}",
+                     "height", (json_int_t)es->height, "round", (int)es->round, "step",
+                     step_names[es->step < 4 ? es->step : 0], "validator_index", es->validator,
+                     "validators", (int)es->validators, "mode",
+                     es->catching_up ? "catching_up" : "consensus", "sync", "target",
+                     (json_int_t)es->sync_target, "blocks", (json_int_t)es->sync_blocks,
+                     "blocks_per_sec", (json_int_t)es->sync_rate, "evidence",
+                     (json_int_t)es->evidence, "last_decision_round",
+                     (json_int_t)es->last_round, "p2p_port", (json_int_t)es->p2p_listen_port,
+                     "peers", peers);
+}
+
 static json_t *be_get_status(void *ctx) {
     cn_node *n = ctx;
     uint64_t height, time_ms;
@@ -239,14 +266,62 @@ static json_t *be_get_status(void *ctx) {
     size_t mp_count = cn_mempool_count(n->mp);
     uint64_t mp_bytes = cn_mempool_bytes(n->mp);
     pthread_mutex_unlock(&n->mp_mu);
-    return json_pack("{s:s, s:I, s:o, s:o, s:I, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+    cn_engine_status *es = malloc(sizeof *es);
+    if (!es)
+        return NULL;
+    cn_engine_status_get(n->eng, es);
+    int connected = 0;
+    for (size_t i = 0; i < es->n_peers; i++)
+        connected += es->peers[i].connected;
+    json_t *cons = consensus_json(es);
+    free(es);
+    return json_pack("{s:s, s:I, s:o, s:o, s:I, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
                      "chain_id", n->g.chain_id, "height", (json_int_t)height, "app_hash",
                      hexj(app_hash, 32), "block_id", hexj(block_id, 32), "time",
-                     (json_int_t)time_ms, "peers", 0, "validator", hexj(n->key.pub, 32),
+                     (json_int_t)time_ms, "peers", connected, "node_key", hexj(n->key.pub, 32),
                      "genesis_hash", hexj(n->g.hash, 32), "mempool", "size",
                      (json_int_t)mp_count, "bytes", (json_int_t)mp_bytes, "max_txs",
                      (json_int_t)n->cfg.mempool_max_txs, "max_bytes",
-                     (json_int_t)n->cfg.mempool_max_bytes);
+                     (json_int_t)n->cfg.mempool_max_bytes, "consensus", cons);
+}
+
+static void consensus_metrics(cn_node *n, struct evbuffer *out) {
+    cn_engine_status *es = malloc(sizeof *es);
+    if (!es)
+        return;
+    cn_engine_status_get(n->eng, es);
+    int connected = 0;
+    uint64_t dropped = 0;
+    for (size_t i = 0; i < es->n_peers; i++) {
+        connected += es->peers[i].connected;
+        dropped += es->peers[i].dropped;
+    }
+    evbuffer_add_printf(
+        out,
+        "# HELP clearnode_consensus_round Round of the height in progress.\n"
+        "# TYPE clearnode_consensus_round gauge\nclearnode_consensus_round %u\n"
+        "# HELP clearnode_consensus_catching_up 1 while the node downloads blocks.\n"
+        "# TYPE clearnode_consensus_catching_up gauge\nclearnode_consensus_catching_up %d\n"
+        "# HELP clearnode_sync_target_height Highest height a peer has committed.\n"
+        "# TYPE clearnode_sync_target_height gauge\nclearnode_sync_target_height %llu\n"
+        "# HELP clearnode_sync_blocks_total Blocks applied by block sync.\n"
+        "# TYPE clearnode_sync_blocks_total counter\nclearnode_sync_blocks_total %llu\n"
+        "# HELP clearnode_evidence_total Equivocations (conflicting votes) seen.\n"
+        "# TYPE clearnode_evidence_total counter\nclearnode_evidence_total %llu\n"
+        "# HELP clearnode_consensus_late_decisions_total Heights decided after round 0.\n"
+        "# TYPE clearnode_consensus_late_decisions_total counter\n"
+        "clearnode_consensus_late_decisions_total %llu\n"
+        "# HELP clearnode_p2p_bad_messages_total Peer messages that failed their checks.\n"
+        "# TYPE clearnode_p2p_bad_messages_total counter\nclearnode_p2p_bad_messages_total %llu\n"
+        "# HELP clearnode_p2p_peers_connected Peers with an authenticated connection.\n"
+        "# TYPE clearnode_p2p_peers_connected gauge\nclearnode_p2p_peers_connected %d\n"
+        "# HELP clearnode_p2p_dropped_total Messages dropped by the send queues.\n"
+        "# TYPE clearnode_p2p_dropped_total counter\nclearnode_p2p_dropped_total %llu\n",
+        es->round, es->catching_up, (unsigned long long)es->sync_target,
+        (unsigned long long)es->sync_blocks, (unsigned long long)es->evidence,
+        (unsigned long long)es->rounds_skipped, (unsigned long long)es->bad_messages, connected,
+        (unsigned long long)dropped);
+    free(es);
 }
 
 static void be_metrics(void *ctx, struct evbuffer *out) {
@@ -295,6 +370,7 @@ static void be_metrics(void *ctx, struct evbuffer *out) {
             evbuffer_add_printf(out, "clearnode_tx_rejected_total{code=\"%s\"} %llu\n",
                                 cn_txerr_name((cn_txerr)c), (unsigned long long)v);
     }
+    consensus_metrics(n, out);
     cn_oracle_write_metrics(n->store, &n->g, time_ms, out);
 }
 
