@@ -145,6 +145,8 @@ fi
 
 for ((i = 0; i < n; i++)); do
   home=$dir/node$i
+  # the flags this node runs with, for restarts (testnet/lib.sh tn_restart)
+  [ ${#startargs[@]} -gt 0 ] && printf '%s\n' "${startargs[@]}" > "$home/start.args"
   if [ "$netns" = 1 ]; then
     ip netns exec "cn$tag-$i" "$bin/clearnode" start --home "$home" "${startargs[@]}" >> "$home/node.log" 2>&1 &
     ns="cn$tag-$i"
