@@ -82,6 +82,8 @@ typedef struct {
     cn_tx_outcome *txs;
     uint8_t *block; /* encoded Block (a copy) */
     size_t block_len;
+    uint8_t *last_commit; /* the block's last_commit, encoded (NULL at height 1) */
+    size_t last_commit_len;
     cn_overlay ov;
     cn_store_rtxn *snap;
 } cn_block_result;

@@ -38,6 +38,7 @@ static void free_result(cn_block_result *res) {
         free(res->txs[i].receipt);
     free(res->txs);
     free(res->block);
+    free(res->last_commit);
     cn_overlay_free(&res->ov);
     cn_store_read_end(res->snap);
     free(res);
@@ -187,6 +188,11 @@ cn_block_result *cn_app_finalize_block(cn_app *app, const uint8_t *block, size_t
     }
     memcpy(res->block, block, len);
     res->block_len = len;
+    if (b->last_commit &&
+        !cn_encode(&b->last_commit->base, CN_CAP_COMMIT, &res->last_commit, &res->last_commit_len)) {
+        snprintf(err, cap, "out of memory");
+        goto fail;
+    }
     cn_store_err se = cn_store_read_begin(app->store, &res->snap);
     if (se) {
         snprintf(err, cap, "read snapshot: %s", cn_store_strerror(se));
@@ -284,6 +290,14 @@ int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size
         e = cn_store_put(b, CN_DB_BLOCKS, hk, 8, res->block, res->block_len);
     if (!e)
         e = cn_store_put(b, CN_DB_COMMITS, hk, 8, commit, commit_len);
+    /* The commit of the previous height that this block carries becomes the stored one: every
+     * node then serves the same certificate, the one the chain hashed (last_commit_hash),
+     * whichever precommits it collected itself. */
+    if (!e && res->last_commit && res->height > 1) {
+        uint8_t pk[8];
+        cn_key_height(pk, res->height - 1);
+        e = cn_store_put(b, CN_DB_COMMITS, pk, 8, res->last_commit, res->last_commit_len);
+    }
     uint64_t failed = 0;
     for (size_t i = 0; !e && i < res->n_txs; i++) {
         const void *v;

@@ -240,13 +240,15 @@ static json_t *consensus_json(const cn_engine_status *es) {
         json_array_append_new(
             peers, json_pack("{s:o, s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:I}", "key",
                              hexj(p->key, 32), "addr", p->addr, "connected", p->connected,
-                             "height", (json_int_t)p->height, "last_committed",
+                             "working_height", (json_int_t)p->height, "last_committed",
                              (json_int_t)p->last_committed, "score", (int)p->score, "msgs_in",
                              (json_int_t)p->msgs_in, "msgs_out", (json_int_t)p->msgs_out,
                              "dropped", (json_int_t)p->dropped));
     }
-    return json_pack("{s:I, s:i, s:s, s:i, s:i, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}",
-                     "height", (json_int_t)es->height, "round", (int)es->round, "step",
+    /* "height" appears once in the status, at the top: the committed height (the consensus
+     * works on the next one) */
+    return json_pack("{s:i, s:s, s:i, s:i, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}",
+                     "round", (int)es->round, "step",
                      step_names[es->step < 4 ? es->step : 0], "validator_index", es->validator,
                      "validators", (int)es->validators, "mode",
                      es->catching_up ? "catching_up" : "consensus", "sync", "target",

@@ -226,6 +226,10 @@ int en_on_signed(cn_engine *e, int kind, const uint8_t *bytes, size_t len, int p
         goto out;
     }
     if (kind == CN_CLOG_PROPOSAL) {
+        /* far rounds are not kept by the core either; and finding their proposer costs
+         * rotation steps in proportion to the round */
+        if (p.round > e->core->round + CN_CONS_ROUND_WINDOW)
+            goto out;
         if (cn_cons_valset_proposer(&e->vs, p.round) != (uint32_t)idx) {
             rc = 0; /* not the proposer of that round */
             goto out;

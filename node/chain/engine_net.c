@@ -165,6 +165,8 @@ void en_drain_txq(cn_engine *e) {
     free(ql);
 }
 
+static void clear_sent(cn_engine *e, int peer);
+
 /* ---- transport callbacks ---------------------------------------------------------------------- */
 
 static void on_message(void *ctx, const uint8_t key[CN_PUBKEY_LEN],
@@ -206,15 +208,19 @@ static void on_message(void *ctx, const uint8_t key[CN_PUBKEY_LEN],
             ok = 0;
             break;
         }
-        int was_behind = p->has_status && p->height < e->height;
+        int arrived = (!p->has_status || p->height != st->height) && st->height == e->height;
         p->has_status = 1;
         p->height = st->height;
         p->round = st->round;
         p->step = st->step;
         p->last_committed = st->last_committed;
         en_sync_on_status(e, peer);
-        if (was_behind && p->height == e->height && e->core_active)
+        /* It just reached this height: what it got earlier may have been dropped as too far
+         * ahead (its buffer for the next height is bounded), so send it all again. */
+        if (arrived && e->core_active) {
+            clear_sent(e, peer);
             gossip_to(e, peer);
+        }
         break;
     }
     case CLEARNODE__V1__ENVELOPE__MSG_BLOCK_REQUEST:
