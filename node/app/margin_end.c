@@ -114,16 +114,26 @@ static int asset_moved(pass *p, int64_t asset, int64_t price, cn_idset *cand) {
     return 1;
 }
 
-/* Step 3 for one account: queue it at its rank when under maintenance, else drop it. */
-static int check(pass *p, const uint8_t id[32]) {
+/* Step 3 for one account: its rank when under maintenance (1), not under (0), or not
+ * evaluable now, a position without a price (2); -1 on failure. */
+static int judge(pass *p, const uint8_t id[32], int64_t *rank) {
     int64_t e, mm;
     int x = cn_margin_eval(p->rt, id, &e, NULL, &mm);
-    if (x < 0)
-        return 0;
-    if (x == 0) /* not evaluable now (a position without a price): left as it is */
+    if (x <= 0)
+        return x < 0 ? -1 : 2;
+    if (mm > 0 && e < mm) {
+        *rank = cn_mq_rank(e, mm);
         return 1;
-    if (mm > 0 && e < mm)
-        return cn_mq_put(p->ov, id, cn_mq_rank(e, mm));
+    }
+    return 0;
+}
+
+/* Applies a verdict of judge: queue at rank, or leave the queue. */
+static int settle(pass *p, const uint8_t id[32], int verdict, int64_t rank) {
+    if (verdict == 2)
+        return 1; /* left as it is */
+    if (verdict == 1)
+        return cn_mq_put(p->ov, id, rank);
     int64_t r;
     int q = cn_mq_get(p->ov, id, &r);
     if (q < 0)
@@ -132,16 +142,28 @@ static int check(pass *p, const uint8_t id[32]) {
     return cn_mq_del(p->ov, id);
 }
 
+static int check(pass *p, const uint8_t id[32]) {
+    int64_t rank = 0;
+    int v = judge(p, id, &rank);
+    return v >= 0 && settle(p, id, v, rank);
+}
+
 /* The position a step liquidates: the largest by value among assets that take
  * liquidations now. Returns 1 (*asset, *flags), 0 none (all halted or stale), -1 failure. */
 static int pick_position(pass *p, const uint8_t id[32], int64_t *asset, uint32_t *flags) {
     unsigned __int128 best = 0;
     int found = 0;
-    for (size_t i = 1; i < p->g->n_assets; i++) {
-        int64_t q, cost, liq, price;
+    int64_t held[CN_MAX_ASSETS];
+    long nh = cn_margin_positions(p->rt, id, held, CN_MAX_ASSETS);
+    if (nh < 0)
+        return -1;
+    for (long j = 0; j < nh; j++) {
+        int64_t i = held[j], q, cost, liq, price;
         uint64_t at, until;
         uint32_t f;
-        int x = cn_margin_pos_get(p->ov, p->rt->id, id, (int64_t)i, &q, &cost, &liq);
+        if (i < 1 || (uint64_t)i >= p->g->n_assets)
+            continue;
+        int x = cn_margin_pos_get(p->ov, p->rt->id, id, i, &q, &cost, &liq);
         if (x < 0)
             return -1;
         if (x == 0)
@@ -163,25 +185,21 @@ static int pick_position(pass *p, const uint8_t id[32], int64_t *asset, uint32_t
     return found;
 }
 
-/* Step 4 for one queued account. Returns 1, 0 on failure. */
-static int work(pass *p, const uint8_t id[32]) {
-    int64_t e, mm, asset = 0;
+/* Step 4 for one queued account, judged in this block's step 3 (its rank is current).
+ * Returns 1, 0 on failure. */
+static int work(pass *p, const uint8_t id[32], int64_t rank) {
+    int64_t asset = 0;
     uint32_t flags = 0;
-    int x = cn_margin_eval(p->rt, id, &e, NULL, &mm);
-    if (x <= 0)
-        return x == 0; /* not evaluable: stays queued */
-    if (!(mm > 0 && e < mm))
-        return check(p, id);
-    x = pick_position(p, id, &asset, &flags);
+    int x = pick_position(p, id, &asset, &flags);
     if (x < 0)
         return 0;
     if (x == 0) {
         p->deferred_halt++;
         return 1;
     }
-    /* grace: only deeply under-margined accounts, E < grace_bps × MM / 10000 */
-    if ((flags & CN_OH_GRACE) &&
-        !((__int128)e * 10000 < (__int128)mm * p->grace_bps)) {
+    /* grace: only deeply under-margined accounts, E < grace_bps × MM / 10000, which for
+     * an integer grace_bps is rank = floor(E × 10000 / MM) < grace_bps */
+    if ((flags & CN_OH_GRACE) && !(rank < p->grace_bps)) {
         p->deferred_grace++;
         return 1;
     }
@@ -217,15 +235,24 @@ static int run_pass(pass *p) {
     free(q);
     ok = ok && nq >= 0;
     p->candidates = (int64_t)cand.n;
+    /* judged first, queued after: every write to the block overlay makes the next contract
+     * call's scans index more keys, so the k checks of a tick stay linear in k */
+    int *verdict = calloc(cand.n ? cand.n : 1, sizeof *verdict);
+    int64_t *rank = calloc(cand.n ? cand.n : 1, sizeof *rank);
+    ok = ok && verdict && rank;
     for (size_t i = 0; ok && i < cand.n; i++)
-        ok = check(p, cand.id[i]);
+        ok = (verdict[i] = judge(p, cand.id[i], &rank[i])) >= 0;
+    for (size_t i = 0; ok && i < cand.n; i++)
+        ok = settle(p, cand.id[i], verdict[i], rank[i]);
+    free(verdict);
+    free(rank);
     cn_idset_free(&cand);
     q = NULL;
     nq = ok ? cn_mq_list(p->ov, &q) : -1;
     ok = ok && nq >= 0;
     /* the list is the queue as ranked now; work changes ranks but not this order */
     for (long i = 0; ok && i < nq && p->liquidated < p->cap; i++)
-        ok = work(p, q[i].id);
+        ok = work(p, q[i].id, q[i].rank);
     free(q);
     return ok;
 }

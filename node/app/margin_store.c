@@ -7,6 +7,7 @@
 #include "crypto/bytes.h"
 #include "node/app/margin.h"
 #include "node/contract/chost.h"
+#include "node/util/sorted.h"
 
 int cn_margin_pos_get(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32],
                       int64_t asset, int64_t *qty, int64_t *cost, int64_t *liq) {
@@ -29,20 +30,13 @@ int cn_margin_pos_get(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32
     return *qty != 0;
 }
 
-static int id_cmp(const uint8_t *a, const uint8_t *b) { return memcmp(a, b, 32); }
+static int id_cmp(const void *a, const void *b) { return memcmp(a, b, 32); }
 
 int cn_idset_add(cn_idset *s, const uint8_t id[32]) {
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t m = lo + (hi - lo) / 2;
-        int c = id_cmp(s->id[m], id);
-        if (c == 0)
-            return 1;
-        if (c < 0)
-            lo = m + 1;
-        else
-            hi = m;
-    }
+    int found;
+    size_t lo = cn_lower_bound(s->id, s->n, sizeof *s->id, id, id_cmp, &found);
+    if (found)
+        return 1;
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 64;
         uint8_t(*x)[32] = realloc(s->id, nc * sizeof *x);
@@ -62,45 +56,76 @@ void cn_idset_free(cn_idset *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Walks index keys "x" asset side price acct in [from, to), adding each account. */
-static int64_t scan(cn_crt *rt, const uint8_t *from, size_t flen, const uint8_t *to,
-                    size_t tlen, cn_idset *out) {
+/* Walks the contract keys of length klen in [from, to) in order through the runtime's host,
+ * calling fn for each; fn returns 1 to go on, 0 to stop, -1 on failure. Returns the number
+ * of keys walked, or -1. */
+static int64_t walk(cn_crt *rt, const uint8_t *from, size_t flen, const uint8_t *to,
+                    size_t tlen, size_t klen, int (*fn)(void *ctx, const uint8_t *key),
+                    void *ctx) {
+    static const uint8_t keeper[32];
     cn_chost hc;
-    memset(&hc, 0, sizeof hc);
-    hc.ov = rt->ov;
-    hc.g = rt->g;
-    hc.allow_asset = -1;
-    memcpy(hc.self, rt->id, 32);
+    if (!cn_crt_host(rt, &hc, keeper))
+        return -1;
     cn_vm_host host;
     cn_chost_table(&hc, &host);
-    uint8_t lo[CN_VM_MAX_KEY], key[CN_VM_MAX_KEY];
+    uint8_t lo[CN_VM_MAX_KEY + 1], key[CN_VM_MAX_KEY];
     size_t lol = flen, kl;
     memcpy(lo, from, flen);
     int64_t n = 0;
     for (;;) {
         int x = host.next(host.ctx, rt->id, lo, lol, to, tlen, key, &kl);
-        if (x < 0) {
-            n = -1;
-            break;
-        }
         if (x == 0)
             break;
-        if (kl != 50) { /* not an index entry: the layout is fixed, so storage is corrupt */
+        /* the layout is fixed: a key of another length means corrupt storage */
+        int go = x < 0 || kl != klen ? -1 : fn(ctx, key);
+        if (go < 0)
             n = -1;
+        if (go <= 0)
             break;
-        }
-        if (!cn_idset_add(out, key + 18)) {
-            n = -1;
-            break;
-        }
         n++;
-        /* the next key after this one: append a zero byte */
-        memcpy(lo, key, kl);
+        memcpy(lo, key, kl); /* the next key after this one: append a zero byte */
         lo[kl] = 0;
         lol = kl + 1;
     }
     cn_chost_free(&hc);
     return n;
+}
+
+/* An index entry "x" asset side price account: adds the account. */
+static int add_account(void *ctx, const uint8_t *key) {
+    return cn_idset_add(ctx, key + 18) ? 1 : -1;
+}
+
+static int64_t scan(cn_crt *rt, const uint8_t *from, size_t flen, const uint8_t *to,
+                    size_t tlen, cn_idset *out) {
+    return walk(rt, from, flen, to, tlen, 50, add_account, out);
+}
+
+typedef struct {
+    int64_t *assets;
+    size_t n, max;
+} held;
+
+/* A position key "q" account asset: records the asset. */
+static int add_asset(void *ctx, const uint8_t *key) {
+    held *h = ctx;
+    if (h->n == h->max)
+        return 0;
+    h->assets[h->n++] = (int64_t)cn_get_be64(key + 33);
+    return 1;
+}
+
+long cn_margin_positions(cn_crt *rt, const uint8_t id[32], int64_t *assets, size_t max) {
+    uint8_t lo[33], hi[33];
+    lo[0] = 'q';
+    memcpy(lo + 1, id, 32);
+    memcpy(hi, lo, 33);
+    /* the next 33-byte prefix: increment as a big-endian number */
+    int i = 32;
+    while (i > 0 && ++hi[i] == 0)
+        i--;
+    held h = {assets, 0, max};
+    return walk(rt, lo, 33, hi, 33, 41, add_asset, &h) < 0 ? -1 : (long)h.n;
 }
 
 static size_t xkey(uint8_t *k, int64_t asset, uint8_t side, uint64_t price, int with_price) {

@@ -32,6 +32,10 @@ int64_t cn_margin_crossing(cn_crt *rt, int64_t asset, int64_t price, cn_idset *o
 /* Adds every account holding a position in `asset` (both sides of its index). */
 int64_t cn_margin_holders(cn_crt *rt, int64_t asset, cn_idset *out);
 
+/* The assets in which `id` holds a position, ascending, at most max. Returns the count, or
+ * -1 on failure. One ordered scan of the account's "q" keys. */
+long cn_margin_positions(cn_crt *rt, const uint8_t id[32], int64_t *assets, size_t max);
+
 /* Equity, initial and maintenance requirements of `id` through the contract's `requirements`
  * view (interest, add-ons and prices included). Returns 1, 0 when the view reverts (a
  * position without a price), -1 on failure. im may be NULL. */

@@ -1,12 +1,15 @@
 /* Contract runtime for the node's own calls (runtime.h). */
 #include "node/contract/runtime.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/app/state.h"
 #include "node/contract/chost.h"
 #include "node/contract/contract.h"
+#include "node/util/sorted.h"
 
 int cn_crt_open(cn_crt *rt, cn_overlay *ov, const cn_genesis *g, const char *name,
                 uint64_t height, int64_t time_ms) {
@@ -40,12 +43,86 @@ int cn_crt_open(cn_crt *rt, cn_overlay *ov, const cn_genesis *g, const char *nam
 }
 
 void cn_crt_close(cn_crt *rt) {
+    for (size_t i = 0; i < rt->nidx; i++)
+        free((void *)(uintptr_t)rt->idx[i].k);
+    free(rt->idx);
+    rt->idx = NULL;
+    rt->nidx = rt->cap = 0;
+    rt->built = 0;
     if (rt->m)
         cn_vm_machine_free(rt->m);
     if (rt->prog)
         cn_vm_program_free(rt->prog);
     rt->m = NULL;
     rt->prog = NULL;
+}
+
+static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : al < bl ? -1 : al > bl;
+}
+
+/* Inserts a copy of full key k into the sorted index (no-op if present). 1, or 0 on no
+ * memory. */
+static int key_order(const void *elem, const void *key) {
+    const struct cn_chost_key *a = elem, *b = key;
+    return kcmp(a->k, a->kl, b->k, b->kl);
+}
+
+static int idx_insert(cn_crt *rt, const uint8_t *k, size_t kl) {
+    struct cn_chost_key want = {k, kl};
+    int found;
+    size_t lo = cn_lower_bound(rt->idx, rt->nidx, sizeof *rt->idx, &want, key_order, &found);
+    if (found)
+        return 1;
+    if (rt->nidx == rt->cap) {
+        size_t nc = rt->cap ? rt->cap * 2 : 64;
+        struct cn_chost_key *x = realloc(rt->idx, nc * sizeof *x);
+        if (!x)
+            return 0;
+        rt->idx = x;
+        rt->cap = nc;
+    }
+    uint8_t *copy = malloc(kl);
+    if (!copy)
+        return 0;
+    memcpy(copy, k, kl);
+    memmove(rt->idx + lo + 1, rt->idx + lo, (rt->nidx - lo) * sizeof *rt->idx);
+    rt->idx[lo].k = copy;
+    rt->idx[lo].kl = kl;
+    rt->nidx++;
+    return 1;
+}
+
+/* The first use: every overlay key in the contract's namespace. */
+static int idx_build(cn_crt *rt) {
+    uint8_t prefix[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];
+    cn_cstore_key(prefix, rt->id, NULL, 0);
+    size_t pos = 0, kl;
+    const uint8_t *k;
+    void *val;
+    while (cn_bmap_next(&rt->ov->map, &pos, &k, &kl, &val))
+        if (kl > CN_CSTORE_PREFIX_LEN && kl <= CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY &&
+            memcmp(k, prefix, CN_CSTORE_PREFIX_LEN) == 0 && !idx_insert(rt, k, kl))
+            return 0;
+    rt->built = 1;
+    return 1;
+}
+
+int cn_crt_host(cn_crt *rt, cn_chost *hc, const uint8_t caller[32]) {
+    memset(hc, 0, sizeof *hc);
+    if (!rt->built && !idx_build(rt))
+        return 0;
+    hc->ov = rt->ov;
+    hc->g = rt->g;
+    hc->allow_asset = -1;
+    memcpy(hc->caller, caller, 32);
+    memcpy(hc->self, rt->id, 32);
+    hc->idx = rt->idx;
+    hc->nidx = rt->nidx;
+    hc->indexed = 1;
+    hc->borrowed = 1;
+    return 1;
 }
 
 void cn_crt_out_free(cn_crt_out *out) { cn_vm_overlay_free(&out->vo); }
@@ -59,13 +136,10 @@ int cn_crt_run(cn_crt *rt, const uint8_t caller[32], const char *entry, const in
     if (fn < 0 || cn_vm_program_params(rt->prog, (uint32_t)fn) != nargs)
         return 0;
     cn_chost hc;
-    memset(&hc, 0, sizeof hc);
-    hc.ov = rt->ov;
-    hc.g = rt->g;
+    if (!cn_crt_host(rt, &hc, caller))
+        return -1;
     hc.allow_asset = allow_asset;
     hc.allow_amount = allow_amount;
-    memcpy(hc.caller, caller, 32);
-    memcpy(hc.self, rt->id, 32);
     cn_vm_host host;
     cn_chost_table(&hc, &host);
     cn_vm_call call;
@@ -98,6 +172,9 @@ cn_txerr cn_crt_apply(cn_crt *rt, const cn_vm_overlay *vo, char *msg, size_t cap
         size_t kl = cn_cstore_key(k, rt->id, w->key, w->klen);
         int ok = w->deleted ? cn_overlay_del(ov, k, kl)
                             : cn_overlay_put(ov, k, kl, w->val, w->vlen);
+        /* a delete stays in the index: scans skip keys the overlay reads as absent */
+        if (ok && rt->built)
+            ok = idx_insert(rt, k, kl);
         if (!ok) {
             snprintf(msg, cap, "contract storage write failed");
             return CN_TX_INTERNAL;

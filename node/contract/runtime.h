@@ -16,6 +16,7 @@
 #include "contracts/vm/vm.h"
 #include "node/app/overlay.h"
 #include "node/app/txerr.h"
+#include "node/contract/chost.h"
 #include "node/genesis/genesis.h"
 
 #define CN_CRT_VIEW_GAS 10000000u /* gas of the node's own calls (CN_CONTRACT_GAS_MAX) */
@@ -30,6 +31,12 @@ typedef struct {
     cn_vm_program *prog;
     cn_vm_machine *m;
     cn_vm_err load_err; /* why the stored code did not load (cn_crt_open returned -2) */
+    /* The sorted keys of the contract's namespace in the block overlay, built at the first
+     * call and extended by cn_crt_apply, so that many calls in one block do not each sort
+     * the block's writes again (chost.h); keys are owned copies. */
+    struct cn_chost_key *idx;
+    size_t nidx, cap;
+    int built;
 } cn_crt;
 
 /* Loads contract `name` from the overlay. Returns 1, 0 when it is not deployed, -1 on a
@@ -56,6 +63,10 @@ void cn_crt_out_free(cn_crt_out *out);
 /* Applies a successful run's storage writes (in key order) and transfers to the block overlay.
  * Returns CN_TX_OK, or a code with msg set (the caller rolls the overlay back to its mark). */
 cn_txerr cn_crt_apply(cn_crt *rt, const cn_vm_overlay *vo, char *msg, size_t cap);
+
+/* Fills a host context for the contract as `caller` that scans through the runtime's key
+ * index (built here on first use). Returns 1, or 0 on no memory. Free with cn_chost_free. */
+int cn_crt_host(cn_crt *rt, cn_chost *hc, const uint8_t caller[32]);
 
 /* A read-only call with a zero caller: 1 returned *v, 0 reverted with code *v or trapped
  * (*v = -status) or no such entry, -1 storage failure or no memory. */
