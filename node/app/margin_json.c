@@ -1,5 +1,6 @@
-/* GET /v1/margin/{pubkey} (margin_json.h). Amounts are decimal strings (int64 does not fit a
- * JSON double); quantities in 10^-6 of a whole unit, as the contract keeps them. */
+/* GET /v1/margin/{pubkey} (margin_json.h). Amounts are decimal strings (JSON numbers lose
+ * int64 precision in many clients); quantities in 10^-6 of a whole unit, as the contract
+ * keeps them. */
 #include "node/app/margin_json.h"
 
 #include <inttypes.h>
