@@ -175,8 +175,9 @@ static cn_txerr velocity_check(cn_overlay *ov, const cn_key *k, size_t max, int6
 static uint8_t vel_client[CN_CUSTODY_VEL_CLIENT * 16];
 static uint8_t vel_global[CN_CUSTODY_VEL_GLOBAL * 16];
 
-static void exec_request(cn_overlay *ov, uint64_t height, uint64_t now, const uint8_t signer[32],
-                         const Clearnode__V1__WithdrawRequest *q, cn_exec_result *r) {
+static void exec_request(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint64_t now,
+                         const uint8_t signer[32], const Clearnode__V1__WithdrawRequest *q,
+                         cn_exec_result *r) {
     int64_t amount = (int64_t)q->amount, usd, max_exp, v_period, v_client, v_global;
     int frozen;
     if (cn_custody_frozen(ov, &frozen) < 0)
@@ -209,7 +210,8 @@ static void exec_request(cn_overlay *ov, uint64_t height, uint64_t now, const ui
         return STORAGE_FAIL(r);
     if (x)
         return fail(r, CN_TX_HALTED, "withdraw_request.asset: %s is halted", q->asset);
-    x = cn_margin_withdraw_ok(ov, signer, q->asset, amount, r->message, sizeof r->message);
+    x = cn_margin_withdraw_ok(ov, g, height, now, signer, q->asset, amount, r->message,
+                              sizeof r->message);
     if (x < 0)
         return STORAGE_FAIL(r);
     if (!x) {
@@ -431,15 +433,15 @@ static void exec_allow(cn_overlay *ov, uint64_t now, const uint8_t signer[32],
     ev_u64(e, "effective_at", eff);
 }
 
-void cn_custody_exec(cn_overlay *ov, uint64_t height, uint64_t now, const uint8_t signer[32],
-                     const Clearnode__V1__Tx *tx, cn_exec_result *r) {
+void cn_custody_exec(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint64_t now,
+                     const uint8_t signer[32], const Clearnode__V1__Tx *tx, cn_exec_result *r) {
     r->code = CN_TX_OK;
     snprintf(r->message, sizeof r->message, "ok");
     r->gas_used = CN_GAS_LEDGER;
     r->n_events = 0;
     switch ((int)tx->kind_case) {
     case CLEARNODE__V1__TX__KIND_WITHDRAW_REQUEST:
-        exec_request(ov, height, now, signer, tx->withdraw_request, r);
+        exec_request(ov, g, height, now, signer, tx->withdraw_request, r);
         return;
     case CLEARNODE__V1__TX__KIND_WITHDRAW_APPROVE:
         exec_approve(ov, now, signer, tx->withdraw_approve, r);

@@ -123,10 +123,16 @@ void cn_withdraw_digest(uint8_t out[32], const char *chain_id, uint64_t request_
                         const char *dest, uint64_t expiry);
 
 /* ---- hooks other modules replace (custody_hooks.c) ---- */
-/* Whether the account may withdraw `amount` of `asset` and stay above initial margin. The
- * default (no margin contract yet) only requires available balance >= amount. */
-int cn_margin_withdraw_ok(cn_overlay *ov, const uint8_t client[32], const char *asset,
-                          int64_t amount, char *msg, size_t cap);
+/* The margin module's part of a withdrawal request (margin_withdraw.c): whether the client
+ * may withdraw `amount` of `asset`. When the margin contract is deployed and the available
+ * balance of the cash asset is short, the difference is drawn from the client's margin
+ * account through the contract's `withdraw`, which applies `withdraw_ok`: no position in a
+ * halted asset, and equity minus the amount still covers the initial requirement. Returns 1
+ * (the available balance now covers amount), 0 refused (msg says why), -1 storage failure.
+ * Writes only through the block overlay, so a request that fails later rolls it back. */
+int cn_margin_withdraw_ok(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint64_t now,
+                          const uint8_t client[32], const char *asset, int64_t amount,
+                          char *msg, size_t cap);
 /* Whether the asset or the whole market is halted at block time now (the oracle module's
  * circuit breakers: an asset band halt or any market-wide level). 1/0, -1 error. */
 int cn_custody_asset_halted(cn_overlay *ov, const char *asset, uint64_t now);
@@ -138,8 +144,8 @@ int cn_custody_usd_value(cn_overlay *ov, const char *asset, int64_t amount, int6
 /* ---- transactions (custody.c) ---- */
 int cn_custody_kind(int kind_case);
 cn_txerr cn_custody_validate(const Clearnode__V1__Tx *tx, char *msg, size_t cap);
-void cn_custody_exec(cn_overlay *ov, uint64_t height, uint64_t now, const uint8_t signer[32],
-                     const Clearnode__V1__Tx *tx, cn_exec_result *r);
+void cn_custody_exec(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint64_t now,
+                     const uint8_t signer[32], const Clearnode__V1__Tx *tx, cn_exec_result *r);
 /* Removes `id` from the pending list; 1, or 0 on failure. */
 int cn_custody_unpend(cn_overlay *ov, uint64_t id);
 /* Moves a pending request's amount from locked back to the balance and closes it with

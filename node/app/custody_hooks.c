@@ -7,8 +7,7 @@
  * digest.
  *
  * Hooks:
- *   cn_margin_withdraw_ok    the margin contract's "stays above initial margin" check; the
- *                            default requires only that the available balance covers amount.
+ *   cn_margin_withdraw_ok    the margin module's check (margin_withdraw.c).
  *   cn_custody_asset_halted  reads the oracle module's circuit-breaker state.
  * Valuation uses the oracle's published price (the genesis reference price before the first
  * one), rounded up.
@@ -33,19 +32,6 @@ void cn_withdraw_digest(uint8_t out[32], const char *chain_id, uint64_t request_
     cn_hasher_bytes(&h, dest, strlen(dest));
     cn_hasher_u64(&h, expiry);
     cn_hasher_finish(&h, out);
-}
-
-int cn_margin_withdraw_ok(cn_overlay *ov, const uint8_t client[32], const char *asset,
-                          int64_t amount, char *msg, size_t cap) {
-    int64_t bal;
-    if (cn_state_get_balance(ov, client, asset, &bal) < 0)
-        return -1;
-    if (bal < amount) {
-        snprintf(msg, cap, "withdraw_request.amount: available %lld %s < %lld", (long long)bal,
-                 asset, (long long)amount);
-        return 0;
-    }
-    return 1;
 }
 
 int cn_custody_asset_halted(cn_overlay *ov, const char *asset, uint64_t now) {

@@ -6,6 +6,7 @@
 
 #include "node/app/custody.h"
 #include "node/app/gov.h"
+#include "node/app/margin.h"
 #include "node/app/reserves.h"
 #include "node/app/state.h"
 
@@ -65,7 +66,9 @@ int cn_app_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint6
     if (ok)
         ok = cn_gov_end_block(ov, height, time_ms, &ev) &&
              cn_custody_end_block(ov, height, time_ms, &ev);
-    /* 3: liquidations (margin module) go here. */
+    /* 3: liquidations: the margin module's pass, after this block's prices and halts. */
+    if (ok)
+        ok = cn_margin_end_block(ov, g, height, time_ms, &ev);
     /* 4: reserves: the epoch's sum tree when this block ends an epoch. */
     if (ok)
         ok = cn_reserves_end_block(ov, g, height, &ev);

@@ -5,7 +5,7 @@
  *   1. oracle aggregation and 2. circuit breakers   (cn_oracle_end_block)
  *   2a. governance: delayed actions, expiries       (cn_gov_end_block)
  *   2b. custody: withdrawal expiry and execution    (cn_custody_end_block)
- *   3. liquidations                                 (to come: margin module)
+ *   3. liquidations                                 (cn_margin_end_block)
  *   4. reserves: sum tree at epoch end            (cn_reserves_end_block)
  * A later step sees every write of an earlier one. The events they emit are stored, encoded
  * as one Receipt (code 0, index = number of txs in the block), under the state key

@@ -21,6 +21,7 @@
 #include "crypto/hash.h"
 #include "node/app/custody.h"
 #include "node/app/gov.h"
+#include "node/app/margin.h"
 #include "node/chain/block.h"
 #include "node/contract/contract.h"
 #include "node/app/endblock.h"
@@ -118,7 +119,10 @@ static int run_tx(cn_app *app, cn_block_result *res, const uint8_t *bytes, size_
     else if (p.tx->kind_case == CLEARNODE__V1__TX__KIND_ORACLE_REPORT)
         cn_oracle_exec(&res->ov, res->time_ms, p.s->signer.data, p.tx->oracle_report, r);
     else if (cn_custody_kind((int)p.tx->kind_case))
-        cn_custody_exec(&res->ov, res->height, res->time_ms, p.s->signer.data, p.tx, r);
+        cn_custody_exec(&res->ov, app->g, res->height, res->time_ms, p.s->signer.data, p.tx,
+                        r);
+    else if (cn_margin_kind((int)p.tx->kind_case))
+        cn_margin_exec(&res->ov, app->g, res->height, res->time_ms, p.s->signer.data, p.tx, r);
     else if (cn_gov_kind((int)p.tx->kind_case))
         cn_gov_exec(&res->ov, app->g, res->height, res->time_ms, p.s->signer.data, p.tx, r);
     else

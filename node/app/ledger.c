@@ -9,6 +9,7 @@
 #include "crypto/schnorr.h"
 #include "node/app/custody.h"
 #include "node/app/gov.h"
+#include "node/app/margin.h"
 #include "node/app/oracle.h"
 #include "node/app/reserves.h"
 #include "node/contract/contract.h"
@@ -28,7 +29,7 @@ int cn_tx_kind_supported(int k) {
            k == CLEARNODE__V1__TX__KIND_DEPOSIT_ATTEST || k == CLEARNODE__V1__TX__KIND_TRANSFER ||
            k == CLEARNODE__V1__TX__KIND_CONTRACT_DEPLOY || k == CLEARNODE__V1__TX__KIND_CONTRACT_CALL ||
            cn_custody_kind(k) || cn_gov_kind(k) || k == CLEARNODE__V1__TX__KIND_ORACLE_REPORT ||
-           k == CLEARNODE__V1__TX__KIND_RESERVE_ATTEST;
+           k == CLEARNODE__V1__TX__KIND_RESERVE_ATTEST || cn_margin_kind(k);
 }
 
 const char *cn_tx_kind_name(int k) {
@@ -166,6 +167,9 @@ cn_txerr cn_ledger_validate(const Clearnode__V1__Tx *tx, const uint8_t signer[32
         return cn_oracle_validate(tx->oracle_report, msg, cap);
     case CLEARNODE__V1__TX__KIND_RESERVE_ATTEST:
         return cn_reserves_validate(tx->reserve_attest, msg, cap);
+    case CLEARNODE__V1__TX__KIND_OPEN_POSITION:
+    case CLEARNODE__V1__TX__KIND_CLOSE_POSITION:
+        return cn_margin_validate(tx, msg, cap);
     default:
         return set_err(msg, cap, CN_TX_UNSUPPORTED, "%s: not supported by this chain version",
                        cn_tx_kind_name((int)tx->kind_case));
@@ -346,4 +350,12 @@ void cn_ledger_exec(cn_overlay *ov, uint64_t height, const uint8_t signer[32],
              cn_tx_kind_name((int)tx->kind_case));
         return;
     }
+}
+
+void cn_exec_fail(cn_exec_result *r, cn_txerr code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
+    r->code = code;
 }

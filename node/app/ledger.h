@@ -72,6 +72,10 @@ cn_txerr cn_ledger_validate(const Clearnode__V1__Tx *tx, const uint8_t signer[32
 void cn_ledger_exec(cn_overlay *ov, uint64_t height, const uint8_t signer[32],
                     const Clearnode__V1__Tx *tx, cn_exec_result *r);
 
+/* Sets r->code and r->message (formatted). */
+void cn_exec_fail(cn_exec_result *r, cn_txerr code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Checks an asset symbol's format: 1..16 characters of [A-Z0-9.]. */
 int cn_symbol_valid(const char *s);
 

@@ -4,6 +4,7 @@
 
 #include "node/app/custody.h"
 #include "node/app/gov.h"
+#include "node/app/margin.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -232,7 +233,8 @@ int cn_state_write_genesis(cn_overlay *ov, const cn_genesis *g) {
         if (!put_param(ov, name, p->tiers[i].cooldown_ms))
             return 0;
     }
-    if (!cn_custody_write_genesis(ov, g) || !cn_gov_write_genesis(ov, g))
+    if (!cn_custody_write_genesis(ov, g) || !cn_gov_write_genesis(ov, g) ||
+        !cn_margin_write_genesis(ov, g))
         return 0;
     cn_key k;
     cn_sk_named(&k, CN_SK_META, "time");

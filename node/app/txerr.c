@@ -1,7 +1,9 @@
 /* The transaction result table. See txerr.h. */
 #include "node/app/txerr.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct row {
     cn_txerr code;
@@ -35,6 +37,8 @@ static const struct row rows[] = {
     {CN_TX_UNKNOWN_CONTRACT, "unknown_contract", 400, "contract is not deployed"},
     {CN_TX_HALTED, "halted", 409, "asset or market is halted"},
     {CN_TX_MARGIN, "margin", 400, "would breach the margin requirement"},
+    {CN_TX_PRICE_LIMIT, "price_limit", 409, "the oracle price is worse than the limit"},
+    {CN_TX_NO_POSITION, "no_position", 400, "no position on that side of the asset"},
     {CN_TX_DUPLICATE_APPROVAL, "duplicate_approval", 409, "this key already approved"},
     {CN_TX_NOT_APPROVER, "not_approver", 403, "signer is not in the current approver set"},
     {CN_TX_BAD_APPROVAL_SIG, "bad_approval_sig", 401, "approval signature does not verify"},
@@ -72,4 +76,12 @@ const char *cn_txerr_message(cn_txerr e) {
 int cn_txerr_http_status(cn_txerr e) {
     const struct row *r = find(e);
     return r ? r->http : 500;
+}
+
+cn_txerr cn_txerr_set(char *msg, size_t cap, cn_txerr code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+    return code;
 }

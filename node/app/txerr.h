@@ -8,6 +8,8 @@
 #ifndef CLEARNODE_NODE_APP_TXERR_H
 #define CLEARNODE_NODE_APP_TXERR_H
 
+#include <stddef.h>
+
 typedef enum {
     CN_TX_OK = 0,
     /* admission: the bytes */
@@ -35,6 +37,8 @@ typedef enum {
     CN_TX_UNKNOWN_CONTRACT = 28,
     CN_TX_HALTED = 29,               /* asset or market halted by a circuit breaker */
     CN_TX_MARGIN = 30,               /* would breach the margin requirement */
+    CN_TX_PRICE_LIMIT = 31,          /* the oracle price is worse than limit_price */
+    CN_TX_NO_POSITION = 32,          /* no position on that side of the asset */
     /* custody and governance (docs/custody.md, docs/governance.md) */
     CN_TX_DUPLICATE_APPROVAL = 40,   /* this key already approved the request or proposal */
     CN_TX_NOT_APPROVER = 41,         /* signer is not in the current approver/governor set */
@@ -60,5 +64,9 @@ const char *cn_txerr_name(cn_txerr e);
 const char *cn_txerr_message(cn_txerr e);
 /* HTTP status for an admission failure (400, 401, 403, 409, 413, 503, ...); 200 for OK. */
 int cn_txerr_http_status(cn_txerr e);
+/* Formats a specific message into msg and returns code (the one place modules format a
+ * refusal; older modules still carry a local copy). */
+cn_txerr cn_txerr_set(char *msg, size_t cap, cn_txerr code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

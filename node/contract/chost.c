@@ -52,11 +52,6 @@ static int in_range(const uint8_t *k, size_t kl, const uint8_t *lo, size_t lol, 
     return hil == 0 || cn_vm_key_cmp(k, (uint32_t)kl, hi, (uint32_t)hil) < 0;
 }
 
-struct cn_chost_key {
-    const uint8_t *k; /* full state key, owned by the block overlay's map */
-    size_t kl;
-};
-
 static int key_order(const void *a, const void *b) {
     const struct cn_chost_key *x = a, *y = b;
     return cn_vm_key_cmp(x->k, (uint32_t)x->kl, y->k, (uint32_t)y->kl);
@@ -92,7 +87,8 @@ static int build_index(cn_chost *c, const uint8_t *prefix) {
 }
 
 void cn_chost_free(cn_chost *ctx) {
-    free(ctx->idx);
+    if (!ctx->borrowed)
+        free(ctx->idx);
     ctx->idx = NULL;
     ctx->nidx = 0;
     ctx->indexed = 0;

@@ -15,6 +15,12 @@
 
 #define CN_CSTORE_PREFIX_LEN 33u /* 'k' || contract id */
 
+/* One block-overlay key in a contract's namespace (full state key). */
+struct cn_chost_key {
+    const uint8_t *k;
+    size_t kl;
+};
+
 typedef struct {
     cn_overlay *ov;
     const cn_genesis *g;
@@ -27,6 +33,7 @@ typedef struct {
     struct cn_chost_key *idx;
     size_t nidx;
     int indexed; /* 0 not built, 1 built, -1 out of memory */
+    int borrowed; /* 1: idx belongs to the caller (runtime.h keeps it across calls) */
 } cn_chost;
 
 /* Fills the host table for ctx (whose fields are set by the caller, idx zeroed). */

@@ -244,6 +244,18 @@ void cn_genesis_default_params(cn_gen_params *p) {
     p->breaker_grace_ms = 60000;
     p->margin_initial_floor_bps = 5000;
     p->margin_maintenance_floor_bps = 2500;
+    p->margin_short_initial_bps = 5000;
+    p->margin_short_maintenance_bps = 3000;
+    p->margin_fee_bps = 10;
+    p->margin_penalty_bps = 500;
+    p->margin_close_factor_bps = 5000;
+    p->margin_full_threshold_bps = 5000;
+    p->margin_concentration_tier_usd = 0;
+    p->margin_concentration_addon_bps = 0;
+    p->margin_volatility_k_bps = 0;
+    p->margin_interest_ppb = 0;
+    p->margin_max_liquidations = 100;
+    p->margin_grace_liquidation_bps = 5000;
     p->n_tiers = 1;
     p->tiers[0] = (cn_gen_tier){0, 1, 0};
     p->withdraw_max_expiry_ms = 7LL * 24 * 3600 * 1000;
@@ -293,6 +305,57 @@ static int parse_tiers(pctx *c, json_t *custody, cn_gen_params *p) {
         if (i > 0 && x->approvals < p->tiers[i - 1].approvals)
             return fail(c, fp, "a larger tier cannot need fewer approvals");
     }
+    return 1;
+}
+
+/* params.margin: the margin contract's parameter record and the liquidation pass. */
+static int parse_margin(pctx *c, json_t *params, cn_gen_params *p) {
+    static const char *const k[] = {
+        "initial_floor_bps", "maintenance_floor_bps", "short_initial_bps",
+        "short_maintenance_bps", "fee_bps", "penalty_bps", "close_factor_bps",
+        "full_threshold_bps", "concentration_tier_usd", "concentration_addon_bps",
+        "volatility_k_bps", "interest_ppb", "max_liquidations_per_block",
+        "grace_liquidation_bps", NULL};
+    char path[64];
+    json_t *o;
+    if (!sub_object(c, params, "margin", k, &o, path, sizeof path))
+        return 0;
+    if (!o)
+        return 1;
+    if (!get_u32(c, o, path, "initial_floor_bps", 0, p->margin_initial_floor_bps, 1, 10000,
+                 &p->margin_initial_floor_bps) ||
+        !get_u32(c, o, path, "maintenance_floor_bps", 0, p->margin_maintenance_floor_bps, 1,
+                 10000, &p->margin_maintenance_floor_bps) ||
+        !get_u32(c, o, path, "short_initial_bps", 0, p->margin_short_initial_bps, 1, 10000,
+                 &p->margin_short_initial_bps) ||
+        !get_u32(c, o, path, "short_maintenance_bps", 0, p->margin_short_maintenance_bps, 1,
+                 9999, &p->margin_short_maintenance_bps) ||
+        !get_u32(c, o, path, "fee_bps", 0, p->margin_fee_bps, 0, 1000, &p->margin_fee_bps) ||
+        !get_u32(c, o, path, "penalty_bps", 0, p->margin_penalty_bps, 0, 5000,
+                 &p->margin_penalty_bps) ||
+        !get_u32(c, o, path, "close_factor_bps", 0, p->margin_close_factor_bps, 1, 10000,
+                 &p->margin_close_factor_bps) ||
+        !get_u32(c, o, path, "full_threshold_bps", 0, p->margin_full_threshold_bps, 0, 10000,
+                 &p->margin_full_threshold_bps) ||
+        !get_int(c, o, path, "concentration_tier_usd", 0, p->margin_concentration_tier_usd, 0,
+                 INT64_MAX, &p->margin_concentration_tier_usd) ||
+        !get_u32(c, o, path, "concentration_addon_bps", 0, p->margin_concentration_addon_bps,
+                 0, 10000, &p->margin_concentration_addon_bps) ||
+        !get_u32(c, o, path, "volatility_k_bps", 0, p->margin_volatility_k_bps, 0, 100000,
+                 &p->margin_volatility_k_bps) ||
+        !get_int(c, o, path, "interest_ppb", 0, p->margin_interest_ppb, 0, 1000000000,
+                 &p->margin_interest_ppb) ||
+        !get_u32(c, o, path, "max_liquidations_per_block", 0, p->margin_max_liquidations, 1,
+                 100000, &p->margin_max_liquidations) ||
+        !get_u32(c, o, path, "grace_liquidation_bps", 0, p->margin_grace_liquidation_bps, 0,
+                 10000, &p->margin_grace_liquidation_bps))
+        return 0;
+    /* Maintenance must stay below 100%: the contract caps a rate at 9999 bps. */
+    if (p->margin_maintenance_floor_bps > 9999)
+        return fail(c, "params.margin.maintenance_floor_bps", "must be at most 9999");
+    if (p->margin_maintenance_floor_bps > p->margin_initial_floor_bps)
+        return fail(c, "params.margin.maintenance_floor_bps", "%u exceeds initial_floor_bps %u",
+                    p->margin_maintenance_floor_bps, p->margin_initial_floor_bps);
     return 1;
 }
 
@@ -381,13 +444,7 @@ static int parse_params(pctx *c, json_t *params, cn_gen_params *p) {
             }
         }
     }
-    static const char *const kmg[] = {"initial_floor_bps", "maintenance_floor_bps", NULL};
-    if (!sub_object(c, params, "margin", kmg, &o, path, sizeof path))
-        return 0;
-    if (o && (!get_u32(c, o, path, "initial_floor_bps", 0, p->margin_initial_floor_bps, 1,
-                       10000, &p->margin_initial_floor_bps) ||
-              !get_u32(c, o, path, "maintenance_floor_bps", 0, p->margin_maintenance_floor_bps,
-                       1, 10000, &p->margin_maintenance_floor_bps)))
+    if (!parse_margin(c, params, p))
         return 0;
     static const char *const kcu[] = {"tiers", "withdraw_max_expiry_ms", NULL};
     if (!sub_object(c, params, "custody", kcu, &o, path, sizeof path))
@@ -493,6 +550,15 @@ static int cross_checks(pctx *c, cn_genesis *g) {
                 snprintf(p, sizeof p, "contracts[%zu].name", i);
                 return fail(c, p, "same name as contracts[%zu]", j);
             }
+    /* The margin contract keeps cash in micro-USD: the cash asset is assets[0], 6 decimals. */
+    for (size_t i = 0; i < g->n_contracts; i++)
+        if (strcmp(g->contracts[i].name, "margin") == 0 &&
+            (g->n_assets < 2 || g->assets[0].decimals != 6)) {
+            char p[64];
+            snprintf(p, sizeof p, "contracts[%zu]", i);
+            return fail(c, p, "margin needs a cash asset (assets[0]) with 6 decimals and at "
+                              "least one other asset");
+        }
     const cn_gen_params *p = &g->params;
     /* An odd quorum makes the median a reported price, never an average of two. */
     if (p->oracle_quorum % 2 == 0)

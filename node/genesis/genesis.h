@@ -94,6 +94,20 @@ typedef struct {
     /* margin */
     uint32_t margin_initial_floor_bps;     /* Reg T floor on initial margin */
     uint32_t margin_maintenance_floor_bps; /* FINRA floor on maintenance margin */
+    /* the margin contract's parameter record and the node's liquidation pass (docs/margin.md):
+     * initial_floor_bps is the contract's im_long, maintenance_floor_bps its mm_long */
+    uint32_t margin_short_initial_bps;     /* im_short: beyond the short sale's proceeds */
+    uint32_t margin_short_maintenance_bps; /* mm_short (FINRA 30%) */
+    uint32_t margin_fee_bps;
+    uint32_t margin_penalty_bps;
+    uint32_t margin_close_factor_bps;
+    uint32_t margin_full_threshold_bps;
+    int64_t margin_concentration_tier_usd; /* micro-USD, 0 = no concentration add-on */
+    uint32_t margin_concentration_addon_bps;
+    uint32_t margin_volatility_k_bps;
+    int64_t margin_interest_ppb;           /* loan interest per block, parts per billion */
+    uint32_t margin_max_liquidations;      /* liquidation steps per block (work cap) */
+    uint32_t margin_grace_liquidation_bps; /* in a grace period: only equity < this × MM */
     /* custody */
     size_t n_tiers;
     cn_gen_tier tiers[CN_MAX_TIERS];

@@ -45,6 +45,10 @@ typedef struct cn_rpc_backend {
     json_t *(*get_withdrawal)(void *ctx, uint64_t id);
     json_t *(*get_account_withdrawals)(void *ctx, const uint8_t pubkey[32]);
     json_t *(*get_proposal)(void *ctx, uint64_t id);
+    /* GET /v1/margin/{pubkey} (docs/margin.md): equity, requirements, positions with their
+     * liquidation prices, state; NULL when the account has no margin account. A node without
+     * it answers 503. */
+    json_t *(*get_margin)(void *ctx, const uint8_t pubkey[32]);
     /* Admits n encoded Signed txs (POST /v1/txs), each with the same checks and results as
      * submit_tx; signatures may be verified in parallel, admission is in array order. Fills
      * codes[i], hashes[i] (zero when over the size cap) and the NUL-terminated message at

@@ -166,6 +166,19 @@ void cn_rpc_handle_account(const cn_rpc_backend *be, const char *param, cn_rpc_r
     answer(r, be->get_account(be->ctx, key), "no account with this public key");
 }
 
+void cn_rpc_handle_margin(const cn_rpc_backend *be, const char *param, cn_rpc_resp *r) {
+    uint8_t key[32];
+    if (!cn_rpc_parse_hex32(param, key)) {
+        cn_rpc_resp_api_error(r, CN_RPC_E_INVALID_PUBKEY, NULL);
+        return;
+    }
+    if (be->get_margin == NULL) {
+        cn_rpc_resp_api_error(r, CN_RPC_E_UNAVAILABLE, NULL);
+        return;
+    }
+    answer(r, be->get_margin(be->ctx, key), "no margin account for this public key");
+}
+
 void cn_rpc_handle_block(const cn_rpc_backend *be, const char *param, const char *query,
                          cn_rpc_resp *r) {
     uint64_t height;

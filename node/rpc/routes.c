@@ -25,6 +25,7 @@ static const struct route table[] = {
     [CN_RPC_ROUTE_ACCOUNT_WITHDRAWALS] = {"/v1/accounts/", 2, CN_RPC_GET, "account_withdrawals"},
     [CN_RPC_ROUTE_PROPOSAL] = {"/v1/governance/proposals/", 1, CN_RPC_GET, "proposal"},
     [CN_RPC_ROUTE_RESERVES] = {"/v1/reserves/", 3, CN_RPC_GET, "reserves"},
+    [CN_RPC_ROUTE_MARGIN] = {"/v1/margin/", 1, CN_RPC_GET, "margin"},
     [CN_RPC_ROUTE_NONE] = {NULL, 0, CN_RPC_GET, "none"},
 };
 

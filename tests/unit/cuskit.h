@@ -106,7 +106,7 @@ static inline cn_txerr ck_run(ck_world *w, const uint8_t signer[32], Clearnode__
         return e;
     }
     if (cn_custody_kind((int)tx->kind_case))
-        cn_custody_exec(&w->ov, w->height, w->now, signer, tx, &r);
+        cn_custody_exec(&w->ov, &w->g, w->height, w->now, signer, tx, &r);
     else
         cn_gov_exec(&w->ov, &w->g, w->height, w->now, signer, tx, &r);
     if (r.code != CN_TX_OK)

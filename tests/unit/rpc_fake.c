@@ -94,6 +94,14 @@ static json_t *fake_get_account(void *ctx, const uint8_t pubkey[32]) {
                      (json_int_t)(f->next_nonce - 1), "balances", "USD", "100");
 }
 
+/* The member has a margin account; anyone else none. */
+static json_t *fake_get_margin(void *ctx, const uint8_t pubkey[32]) {
+    rpc_fake_state *f = ctx;
+    if (memcmp(pubkey, f->member, 32) != 0)
+        return NULL;
+    return json_pack("{s:s, s:s}", "state", "ok", "equity", "2500000000");
+}
+
 static json_t *fake_get_block(void *ctx, uint64_t height) {
     (void)ctx;
     if (height > 3)
@@ -152,6 +160,7 @@ rpc_fake *rpc_fake_start(const cn_rpc_limits *lim) {
                              .submit_tx = fake_submit,
                              .get_tx = fake_get_tx,
                              .get_account = fake_get_account,
+                             .get_margin = fake_get_margin,
                              .get_block = fake_get_block,
                              .get_block_raw = fake_get_block_raw,
                              .get_status = fake_get_status,

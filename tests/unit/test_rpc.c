@@ -596,6 +596,29 @@ static void test_start_errors(void **state) {
     event_base_free(base);
 }
 
+/* GET /v1/margin/{pubkey}: 200 with the backend's view, 404 without an account, 400 for a
+ * malformed key, 503 on a node whose backend has no margin view. */
+static void test_margin_route(void **state) {
+    (void)state;
+    rpc_fake *h = rpc_fake_start(NULL);
+    char hex[65], path[96];
+    cn_hex_encode(hex, h->kp.pub, 32);
+    snprintf(path, sizeof path, "/v1/margin/%s", hex);
+    reply r;
+    http(h->port, "GET", path, NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"equity\":\"2500000000\""));
+    free(r.body);
+    cn_hex_encode(hex, h->other.pub, 32);
+    snprintf(path, sizeof path, "/v1/margin/%s", hex);
+    expect(h, "GET", path, NULL, NULL, 0, 404, "not_found");
+    expect(h, "GET", "/v1/margin/xyz", NULL, NULL, 0, 400, "invalid_pubkey");
+    expect(h, "POST", path, NULL, "x", 1, 405, NULL);
+    h->be.get_margin = NULL;
+    expect(h, "GET", path, NULL, NULL, 0, 503, "unavailable");
+    rpc_fake_stop(h);
+}
+
 /* A backend with nothing filled in answers 503, never crashes. */
 static void test_empty_backend(void **state) {
     (void)state;
@@ -617,7 +640,8 @@ int main(void) {
         cmocka_unit_test(test_routes_ok),       cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_garbage_requests),
         cmocka_unit_test(test_rate_limit),      cmocka_unit_test(test_connection_cap),
-        cmocka_unit_test(test_start_errors),    cmocka_unit_test(test_empty_backend),
+        cmocka_unit_test(test_start_errors),    cmocka_unit_test(test_margin_route),
+        cmocka_unit_test(test_empty_backend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* `clearctl query account|tx|block|status|oracle`: read the chain through a node's HTTP API.
+/* `clearctl query account|tx|block|status|oracle|margin`: read the chain through a node's HTTP API.
  *
  * The argument is checked locally first (64 hex digits, a decimal height), so a typo never
  * reaches the node. Answers print as readable "key  value" lines, or as the node's JSON with
@@ -21,6 +21,7 @@ static void query_usage(FILE *f) {
             "  clearctl query block HEIGHT [--node URL] [--json] [--proto FILE]\n"
             "  clearctl query status [--node URL] [--json]\n"
             "  clearctl query oracle ASSET [--node URL] [--json]\n"
+            "  clearctl query margin PUBKEY_HEX [--node URL] [--json]\n"
             "  clearctl query reserves EPOCH [--node URL] [--json]\n"
             "  clearctl query reserves-proof EPOCH --key FILE --out FILE [--proto]\n"
             "  clearctl query reserves-leaves EPOCH --key FILE --out FILE\n"
@@ -86,18 +87,20 @@ int clearctl_query(int argc, char **argv) {
             return CLEARCTL_USAGE;
         }
         snprintf(path, sizeof path, "/v1/status");
-    } else if (strcmp(what, "account") == 0 || strcmp(what, "tx") == 0) {
-        const char *label = what[0] == 'a' ? "account" : "tx";
+    } else if (strcmp(what, "account") == 0 || strcmp(what, "tx") == 0 ||
+               strcmp(what, "margin") == 0) {
+        const char *label = what;
         if (arg == NULL) {
             fprintf(stderr, "error: query %s needs a %s\n", label,
-                    what[0] == 'a' ? "public key" : "transaction hash");
+                    what[0] == 't' ? "transaction hash" : "public key");
             return CLEARCTL_USAGE;
         }
         if (!clearctl_parse_hex32(label, arg, b32))
             return CLEARCTL_USAGE;
         char hex[65];
         cn_hex_encode(hex, b32, 32);
-        snprintf(path, sizeof path, "/v1/%s/%s", what[0] == 'a' ? "accounts" : "tx", hex);
+        snprintf(path, sizeof path, "/v1/%s/%s",
+                 what[0] == 'a' ? "accounts" : what[0] == 'm' ? "margin" : "tx", hex);
     } else if (strcmp(what, "oracle") == 0) {
         if (arg == NULL || !cn_symbol_valid(arg)) {
             fprintf(stderr, "error: query oracle needs an asset symbol (1..16 of [A-Z0-9.])\n");

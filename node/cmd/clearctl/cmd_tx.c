@@ -23,6 +23,7 @@
 #include "crypto/hash.h"
 #include "node/cmd/clearctl/clearctl.h"
 #include "node/cmd/clearctl/tx_contract.h"
+#include "node/cmd/clearctl/tx_margin.h"
 #include "node/cmd/clearctl/tx_oracle.h"
 #include "proto/codec.h"
 
@@ -39,6 +40,7 @@ typedef struct {
     int json, wait, force;
     clearctl_contract_flags cf; /* tx deploy, tx call (tx_contract.c) */
     clearctl_oracle_flags of;   /* tx oracle-report (tx_oracle.c) */
+    clearctl_margin_flags mf;   /* tx open, tx close (tx_margin.c) */
 } tx_opts;
 
 static void tx_usage(FILE *f) {
@@ -52,6 +54,10 @@ static void tx_usage(FILE *f) {
             "      [--allow-asset SYM --allow-amount N] COMMON\n"
             "  clearctl tx oracle-report --asset SYM --price MICRO_USD [--observed-at MS]\n"
             "      --round N COMMON\n"
+            "  clearctl tx open --asset SYM --side long|short --quantity N\n"
+            "      [--limit-price MICRO_USD] COMMON\n"
+            "  clearctl tx close --asset SYM --side long|short [--quantity N]\n"
+            "      [--limit-price MICRO_USD] COMMON\n"
             "      COMMON: --key FILE [--node URL] [--chain-id ID] [--nonce N]\n"
             "              [--wait [--timeout SECONDS]] [--json]\n"
             "      Signs the transaction with the key and submits it to the node. The chain\n"
@@ -89,6 +95,9 @@ static int parse_flags(int argc, char **argv, tx_opts *o) {
         {"--price", offsetof(tx_opts, of.price)},
         {"--observed-at", offsetof(tx_opts, of.observed_at)},
         {"--round", offsetof(tx_opts, of.round)},
+        {"--side", offsetof(tx_opts, mf.side)},
+        {"--quantity", offsetof(tx_opts, mf.quantity)},
+        {"--limit-price", offsetof(tx_opts, mf.limit_price)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -140,7 +149,9 @@ static int only_kind_flags(const tx_opts *o) {
         int allowed;
     } f[] = {{o->pubkey, "--pubkey", rc}, {o->label, "--label", rc},
              {o->account, "--account", dep}, {o->ref, "--ref", dep},
-             {o->asset, "--asset", dep || tr || clearctl_oracle_kind(o->kind)}, {o->amount, "--amount", dep || tr},
+             {o->asset, "--asset",
+              dep || tr || clearctl_oracle_kind(o->kind) || clearctl_margin_kind(o->kind)},
+             {o->amount, "--amount", dep || tr},
              {o->to, "--to", tr}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (f[i].v != NULL && !f[i].allowed) {
@@ -163,14 +174,17 @@ typedef struct {
     uint64_t amount;
     clearctl_contract_vals c; /* deploy, call */
     clearctl_oracle_vals ov;  /* oracle-report */
+    clearctl_margin_vals mv;  /* open, close */
 } kind_vals;
 
 /* Checks the kind flags. Returns 1, or 0 after printing the problem. */
 static int check_kind(const tx_opts *o, kind_vals *v) {
     if (!only_kind_flags(o) || !clearctl_contract_check(o->kind, &o->cf, &v->c) ||
-        !clearctl_oracle_check(o->kind, o->asset, &o->of, &v->ov))
+        !clearctl_oracle_check(o->kind, o->asset, &o->of, &v->ov) ||
+        !clearctl_margin_check(o->kind, o->asset, &o->mf, &v->mv))
         return 0;
-    if (clearctl_contract_kind(o->kind) || clearctl_oracle_kind(o->kind))
+    if (clearctl_contract_kind(o->kind) || clearctl_oracle_kind(o->kind) ||
+        clearctl_margin_kind(o->kind))
         return 1;
     if (strcmp(o->kind, "register-client") == 0) {
         if (!need(o->pubkey, "--pubkey") || !clearctl_parse_hex32("--pubkey", o->pubkey, v->key32))
@@ -204,7 +218,8 @@ static int check_kind(const tx_opts *o, kind_vals *v) {
 
 static int known_kind(const char *k) {
     return strcmp(k, "register-client") == 0 || strcmp(k, "deposit") == 0 ||
-           strcmp(k, "transfer") == 0 || clearctl_contract_kind(k) || clearctl_oracle_kind(k);
+           strcmp(k, "transfer") == 0 || clearctl_contract_kind(k) || clearctl_oracle_kind(k) ||
+           clearctl_margin_kind(k);
 }
 
 /* Encodes the Tx body. Returns 1 with *out malloc'd. */
@@ -214,6 +229,8 @@ static int encode_body(const tx_opts *o, const kind_vals *v, const char *chain_i
         return clearctl_contract_encode(o->kind, &o->cf, &v->c, chain_id, nonce, out, len);
     if (clearctl_oracle_kind(o->kind))
         return clearctl_oracle_encode(o->asset, &v->ov, chain_id, nonce, out, len);
+    if (clearctl_margin_kind(o->kind))
+        return clearctl_margin_encode(o->kind, o->asset, &v->mv, chain_id, nonce, out, len);
     Clearnode__V1__Tx tx;
     clearnode__v1__tx__init(&tx);
     Clearnode__V1__RegisterClient rc;
