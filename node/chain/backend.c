@@ -14,6 +14,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
+#include "node/app/margin_json.h"
 #include "node/app/custody_json.h"
 #include "node/app/ledger.h"
 #include "node/app/state.h"
@@ -392,6 +393,11 @@ static json_t *be_get_account_withdrawals(void *ctx, const uint8_t pub[32]) {
     return cn_custody_json_account(((cn_node *)ctx)->store, pub);
 }
 
+static json_t *be_get_margin(void *ctx, const uint8_t pub[32]) {
+    cn_node *n = ctx;
+    return cn_margin_json(n->store, &n->g, pub);
+}
+
 static json_t *be_get_proposal(void *ctx, uint64_t id) {
     return cn_gov_json_proposal(((cn_node *)ctx)->store, id);
 }
@@ -411,6 +417,7 @@ void cn_node_backend_init(cn_node *n) {
         .get_withdrawal = be_get_withdrawal,
         .get_account_withdrawals = be_get_account_withdrawals,
         .get_proposal = be_get_proposal,
+        .get_margin = be_get_margin,
         .reserves = cn_backend_reserves,
     };
 }

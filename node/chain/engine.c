@@ -260,10 +260,15 @@ static void try_value(cn_engine *e) {
         add_ms(e->value_ev, 10);
         return;
     }
+    /* BFT time comes from the last commit, so after an idle spell the next block's time lags
+     * the clock. A block with transactions must not: oracle reports and deadlines are judged
+     * against it. So a stale height gets an empty block, whose commit brings a fresh time. */
+    uint64_t bt;
+    int stale = pending && cn_block_next_time(e->p.app, &bt) && en_now(e) > bt + EN_FRESH_MS;
     cn_built_block bb;
     char err[256];
-    int r = cn_block_propose(e->p.app, e->p.mp, e->p.mp_lock, e->key.pub, allow_empty, &bb, err,
-                             sizeof err);
+    int r = cn_block_propose(e->p.app, stale ? NULL : e->p.mp, e->p.mp_lock, e->key.pub,
+                             allow_empty || stale, &bb, err, sizeof err);
     if (r < 0) {
         en_fatal(e, "%s", err);
         return;

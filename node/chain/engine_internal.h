@@ -33,6 +33,7 @@ struct event_base;
 #define EN_GOSSIP_MS 100u         /* gossip tick */
 #define EN_STATUS_MS 1000u        /* status broadcast when nothing changes */
 #define EN_TX_BATCH 512u          /* peer transactions admitted at once */
+#define EN_FRESH_MS 1000u         /* a block with transactions is at most this far behind */
 /* meta "evidence:" be64 height be32 round u8 type validator(32) -> DuplicateVoteEvidence */
 #define EN_EVIDENCE_KEY (9 + 8 + 4 + 1 + 32)
 
