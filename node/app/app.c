@@ -99,7 +99,7 @@ static int init_chain(cn_app *app, char *err, size_t cap) {
 #undef META
     for (size_t i = 0; !e && i < n; i++)
         if (w[i].klen == 2 && w[i].key[0] == CN_SK_VALSET && w[i].key[1] == 'n')
-            e = (cn_store_err)cn_validators_history_put(b, 1, w[i].val, w[i].vlen);
+            e = cn_validators_history_put(b, 1, w[i].val, w[i].vlen);
     free(w);
     cn_overlay_free(&ov);
     if (e) {

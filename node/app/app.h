@@ -129,8 +129,8 @@ cn_block_result *cn_app_finalize_block(cn_app *app, const uint8_t *block, size_t
                                        char *err, size_t cap);
 
 /* Extra writes the caller adds to a block's commit transaction (the consensus engine's sign
- * state and log, DESIGN.md §6). Returns a store error code (CN_STORE_OK to go on). */
-typedef int (*cn_app_commit_hook)(void *ctx, cn_store_wtxn *b);
+ * state and log, DESIGN.md §6). Returns CN_STORE_OK to go on, or the store's error. */
+typedef cn_store_err (*cn_app_commit_hook)(void *ctx, cn_store_wtxn *b);
 
 /* Commits the pending result with the block's commit certificate (encoded Commit), plus the
  * hook's writes (NULL: none), in one LMDB write transaction. Returns 1, or 0 with a reason

@@ -330,7 +330,7 @@ int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size
     META(ak, link, 64);
 #undef META
     if (!e && hook)
-        e = (cn_store_err)hook(hook_ctx, b);
+        e = hook(hook_ctx, b);
     if (e) {
         cn_store_abort(b);
     } else {

@@ -218,10 +218,10 @@ static size_t history_key(uint8_t out[14], uint64_t height) {
     return 14;
 }
 
-int cn_validators_history_put(cn_store_wtxn *b, uint64_t height, const uint8_t *enc,
+cn_store_err cn_validators_history_put(cn_store_wtxn *b, uint64_t height, const uint8_t *enc,
                               size_t len) {
     uint8_t k[14];
-    return (int)cn_store_put(b, CN_DB_META, k, history_key(k, height), enc, len);
+    return cn_store_put(b, CN_DB_META, k, history_key(k, height), enc, len);
 }
 
 int cn_validators_at(cn_store_rtxn *r, uint64_t height, cn_validators *out) {

@@ -76,7 +76,7 @@ int cn_validators_check_change(cn_overlay *ov, const uint8_t *pending, size_t n_
  * that height on. Written for height 1 at genesis and by cn_app_commit whenever 'v' 'n'
  * changes, so commits of any past height can be checked (clearnode verify, block sync
  * serving, GET /v1/validators). */
-int cn_validators_history_put(cn_store_wtxn *b, uint64_t height, const uint8_t *enc,
+cn_store_err cn_validators_history_put(cn_store_wtxn *b, uint64_t height, const uint8_t *enc,
                               size_t len);
 /* The set of `height`. Returns 1, 0 if there is no entry at or below it, -1 on a storage
  * error or a malformed record. */

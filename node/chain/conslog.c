@@ -190,7 +190,7 @@ static cn_store_err delete_upto(cn_store_wtxn *b, uint8_t tag, uint64_t upto) {
     }
 }
 
-int cn_conslog_commit_hook(void *ctx, cn_store_wtxn *b) {
+cn_store_err cn_conslog_commit_hook(void *ctx, cn_store_wtxn *b) {
     cn_conslog *l = ctx;
     cn_store_err e = CN_STORE_OK;
     if (l->has_state) {
@@ -212,7 +212,7 @@ int cn_conslog_commit_hook(void *ctx, cn_store_wtxn *b) {
         e = delete_upto(b, 'b', l->decided);
     if (!e)
         drop_pending(l);
-    return (int)e;
+    return e;
 }
 
 /* ---- loading ------------------------------------------------------------------------------- */

@@ -89,6 +89,6 @@ void cn_conslog_prepare_commit(cn_conslog *l, uint64_t decided, const cn_cons_si
                                const cn_cons_valset *next_prio);
 /* cn_app_commit_hook: the writes cn_conslog_prepare_commit asked for, and the deletion of
  * every log entry of heights <= the decided one. Clears the buffer. */
-int cn_conslog_commit_hook(void *ctx, cn_store_wtxn *b);
+cn_store_err cn_conslog_commit_hook(void *ctx, cn_store_wtxn *b);
 
 #endif

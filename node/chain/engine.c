@@ -127,11 +127,11 @@ static void add_ms(struct event *ev, uint64_t ms) {
 /* ---- commits --------------------------------------------------------------------------------- */
 
 /* Writes the consensus log's part and the evidence kept since the last commit. */
-static int commit_hook(void *ctx, cn_store_wtxn *b) {
+static cn_store_err commit_hook(void *ctx, cn_store_wtxn *b) {
     cn_engine *e = ctx;
-    int rc = cn_conslog_commit_hook(e->log, b);
+    cn_store_err rc = cn_conslog_commit_hook(e->log, b);
     for (size_t i = 0; rc == CN_STORE_OK && i < e->n_evidence; i++)
-        rc = (int)cn_store_put(b, CN_DB_META, e->evidence_key[i], sizeof e->evidence_key[i],
+        rc = cn_store_put(b, CN_DB_META, e->evidence_key[i], sizeof e->evidence_key[i],
                                e->evidence[i], e->evidence_len[i]);
     return rc;
 }
@@ -747,6 +747,7 @@ void cn_engine_free(cn_engine *e) {
     if (e->base)
         timers_clear(e);
     en_msgs_clear(e);
+    free(e->msgs);
     en_blocks_clear(e);
     for (size_t i = 0; i < e->n_future; i++)
         free(e->future[i].bytes);

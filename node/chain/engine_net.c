@@ -178,7 +178,7 @@ static void on_message(void *ctx, const uint8_t key[CN_PUBKEY_LEN],
     if (peer < 0 || atomic_load(&e->failed))
         return;
     int ok = 1;
-    switch (env->msg_case) {
+    switch ((int)env->msg_case) { /* int: protobuf-c adds a sentinel enumerator */
     case CLEARNODE__V1__ENVELOPE__MSG_TX:
         on_peer_tx(e, &env->tx);
         break;
