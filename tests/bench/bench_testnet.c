@@ -63,7 +63,7 @@ static void on_signal(int sig) {
 }
 
 /* Runs a shell command built from fmt. Returns its exit status (127+ when it did not run). */
-static int sh(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...) {
     char cmd[8192];
     va_list ap;
     va_start(ap, fmt);

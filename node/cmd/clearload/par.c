@@ -5,7 +5,7 @@
 
 void cl_parallel(unsigned n, void *(*fn)(void *), void *args, size_t stride) {
     pthread_t th[64];
-    int started[64];
+    int started[64] = {0};
     n = n < 64 ? n : 64;
     for (unsigned i = 0; i < n; i++)
         started[i] = pthread_create(&th[i], NULL, fn, (char *)args + i * stride) == 0;
