@@ -186,11 +186,11 @@ void *cl_soak_submit_thread(void *arg) {
 static void resend(sender *w, size_t np) {
     cl_soak *s = w->s;
     int avoid = atomic_load(&cl_soak_st(s, w->idx[0])->last_node);
-    atomic_fetch_add(&s->resubmitted, np);
     for (unsigned tries = 0; np && tries < s->nodes.n && !atomic_load(&s->stop); tries++) {
         int node = cl_nodes_pick(&s->nodes, avoid), full;
         if (node < 0)
             return;
+        atomic_fetch_add(&s->resubmitted, np);
         if (send_to(w, node, &np, 0, &full))
             return; /* what is still kept goes again on a later round */
         avoid = node;
