@@ -1,4 +1,4 @@
-/* clearload internals: key loading and the load run. */
+/* clearload commands (main.c dispatches; each returns the exit status). */
 #ifndef CLEARNODE_NODE_CMD_CLEARLOAD_CLEARLOAD_H
 #define CLEARNODE_NODE_CMD_CLEARLOAD_CLEARLOAD_H
 
@@ -6,5 +6,7 @@
 
 int cl_load_key(const char *path, cn_keypair *kp);
 int cl_run(int argc, char **argv);
+int cl_soak_cmd(int argc, char **argv);
+int cl_acked_cmd(int argc, char **argv);
 
 #endif

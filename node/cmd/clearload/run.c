@@ -1,5 +1,6 @@
-/* `clearload run`: setup (register clients, deposit), sign all transfers up front, submit them
- * from several connections, wait until all are committed, report rates (see main.c). */
+/* `clearload run`: setup (register clients, deposit; setup.c), sign all transfers up front,
+ * submit them from several connections, wait until all are committed, report rates (see
+ * main.c). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,10 +10,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "crypto/encoding.h"
-#include "node/app/txbuild.h"
-#include "node/chain/block.h"
 #include "node/cmd/clearload/clearload.h"
 #include "node/cmd/clearload/http.h"
 #include "node/cmd/clearload/load.h"
@@ -21,15 +21,6 @@
 static void fmt_s(char *out, size_t cap, uint64_t us) {
     snprintf(out, cap, "%llu.%02llu", (unsigned long long)(us / 1000000u),
              (unsigned long long)(us % 1000000u / 10000u));
-}
-
-static json_t *get_json(cl_http *c, const char *path, int *status) {
-    char *body = NULL;
-    size_t bl;
-    *status = cl_http_do(c, "GET", path, NULL, NULL, 0, &body, &bl);
-    json_t *j = body ? json_loadb(body, bl, 0, NULL) : NULL;
-    free(body);
-    return j;
 }
 
 /* Waits until every tx in `last` (hashes) has a receipt. Returns 1, or 0 on timeout. */
@@ -41,7 +32,7 @@ static int wait_committed(cl_http *c, cl_tx *const *last, size_t n, uint64_t tim
         cn_hex_encode(hex, last[i]->hash, 32);
         snprintf(path, sizeof path, "/v1/tx/%s", hex);
         int st;
-        json_t *j = get_json(c, path, &st);
+        json_t *j = cl_get_json(c, path, &st);
         json_decref(j);
         if (st == 200) {
             i++;
@@ -54,42 +45,9 @@ static int wait_committed(cl_http *c, cl_tx *const *last, size_t n, uint64_t tim
     return 1;
 }
 
-/* Single-core BIP340 verifications per second over the signed txs, for about one second. */
-static uint64_t verify_rate(const cl_tx *txs, size_t n, const char *chain) {
-    if (n == 0)
-        return 0;
-    uint64_t t0 = cl_now_us(), t;
-    size_t done = 0;
-    do {
-        for (int k = 0; k < 200; k++, done++) {
-            const cl_tx *x = &txs[done % n];
-            cn_pb pb;
-            if (cn_decode(CN_MSG_SIGNED, x->bytes, x->len, &pb) != CN_DECODE_OK)
-                return 0;
-            const Clearnode__V1__Signed *s = (const Clearnode__V1__Signed *)pb.msg;
-            int ok = cn_verify_body(s->sig.data, s->signer.data, CN_TAG_SIG_TX, chain,
-                                    s->body.data, s->body.len);
-            cn_pb_free(&pb);
-            if (!ok)
-                return 0;
-        }
-        t = cl_now_us();
-    } while (t - t0 < 1000000u);
-    return (uint64_t)done * 1000000u / (t - t0);
-}
-
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
-}
-
-static int add_tx(cl_tx *t, int ok, uint8_t *b, size_t n) {
-    if (!ok)
-        return 0;
-    t->bytes = b;
-    t->len = n;
-    cn_tx_id(b, n, t->hash);
-    return 1;
 }
 
 int cl_run(int argc, char **argv) {
@@ -124,81 +82,40 @@ int cl_run(int argc, char **argv) {
                         "txs <= 1e7, 1 <= threads <= 64, 1 <= batch <= 10000\n");
         return 2;
     }
-    cl_http c;
-    if (!cl_http_parse_url(&c, url)) {
-        fprintf(stderr, "error: bad node URL '%s' (http://host:port)\n", url);
+    cl_nodes ns;
+    if (!cl_nodes_parse(&ns, url, CL_HTTP_TIMEOUT_MS))
         return 2;
-    }
+    cl_http c = ns.node[0].proto;
+    char chain[80];
+    if (!cl_chain_id(&ns, chain, sizeof chain))
+        return 1;
     cn_keypair member;
     if (!cl_load_key(keyfile, &member))
         return 1;
-    int st;
-    json_t *status = get_json(&c, "/v1/status", &st);
-    const char *cid = json_string_value(json_object_get(status, "chain_id"));
-    if (st != 200 || !cid) {
-        fprintf(stderr, "error: GET %s/v1/status failed (HTTP %d)\n", url, st);
-        json_decref(status);
-        return 1;
-    }
-    char chain[80];
-    snprintf(chain, sizeof chain, "%s", cid);
-    json_decref(status);
-    char path[128], hex[65];
-    cn_hex_encode(hex, member.pub, 32);
-    snprintf(path, sizeof path, "/v1/accounts/%s", hex);
-    json_t *acct = get_json(&c, path, &st);
-    uint64_t mnonce = (uint64_t)json_integer_value(json_object_get(acct, "next_nonce"));
-    json_decref(acct);
-    if (st != 200 || mnonce == 0) {
-        fprintf(stderr, "error: member account %s not found (HTTP %d)\n", hex, st);
-        return 1;
-    }
     cn_keypair *ck = calloc(clients, sizeof *ck);
-    cl_tx *setup = calloc(2 * clients, sizeof *setup), *tr = calloc(txs ? txs : 1, sizeof *tr);
+    cl_tx *tr = calloc(txs ? txs : 1, sizeof *tr);
     cl_tx **last = calloc(clients, sizeof *last);
-    int ok = ck && setup && tr && last;
-    uint8_t runid[8];
-    randombytes_buf(runid, sizeof runid);
-    uint64_t ts0 = cl_now_us();
     uint64_t per = txs / clients + 1;
-    for (unsigned long i = 0; ok && i < clients; i++) {
-        uint8_t sec[32], *b;
-        size_t n;
-        do
-            randombytes_buf(sec, 32);
-        while (!cn_keypair_from_seckey(&ck[i], sec));
-        ok = cn_tx_register_client(&member, chain, mnonce++, ck[i].pub, "load", &b, &n);
-        ok = add_tx(&setup[i], ok, b, n);
-        char ref[64];
-        cn_hex_encode(ref, runid, 8);
-        snprintf(ref + 16, sizeof ref - 16, "-%lu", i);
-        ok = ok && cn_tx_deposit(&member, chain, mnonce++, ck[i].pub, asset, per * 10,
-                                 (const uint8_t *)ref, strlen(ref), &b, &n);
-        ok = ok && add_tx(&setup[clients + i], ok, b, n);
-    }
+    int ok = ck && tr && last && cl_setup(&ns, &member, chain, asset, clients, per * 10, ck);
+    cn_keypair_wipe(&member);
+    uint64_t ts0 = cl_now_us();
     for (unsigned long k = 0; ok && k < txs; k++) {
-        unsigned long from = k % clients, to = (from + 1) % clients;
-        uint8_t *b;
-        size_t n;
-        ok = cn_tx_transfer(&ck[from], chain, k / clients + 1, ck[to].pub, asset, 1 + k % 7, &b,
-                            &n);
-        ok = add_tx(&tr[k], ok, b, n);
-        last[from] = &tr[k];
+        ok = cl_sign_transfer(ck, clients, chain, asset, k, &tr[k]);
+        last[k % clients] = &tr[k];
     }
     uint64_t sign_us = cl_now_us() - ts0;
     if (!ok) {
-        fprintf(stderr, "error: signing failed\n");
+        fprintf(stderr, "error: setup or signing failed\n");
+        for (unsigned long k = 0; tr && k < txs; k++)
+            free(tr[k].bytes);
+        free(tr);
+        free(last);
+        if (ck)
+            sodium_memzero(ck, clients * sizeof *ck);
+        free(ck);
         return 1;
     }
-    /* Setup: registrations, then deposits, in nonce order on one connection. */
-    for (unsigned long i = 0; ok && i < 2 * clients; i++)
-        ok = cl_submit_one(&c, &setup[i], NULL, NULL);
-    cl_tx *last_setup = &setup[2 * clients - 1];
-    if (!ok || !wait_committed(&c, &last_setup, 1, 120)) {
-        fprintf(stderr, "error: setup transactions were not committed\n");
-        return 1;
-    }
-    uint64_t vps = verify_rate(tr, txs < 2000 ? txs : 2000, chain);
+    uint64_t vps = cl_verify_rate(tr, txs < 2000 ? txs : 2000, chain);
     cl_submit s;
     memset(&s, 0, sizeof s);
     s.proto = c;
@@ -280,15 +197,12 @@ int cl_run(int argc, char **argv) {
                (unsigned long long)(ratio / 100), (unsigned long long)(ratio % 100));
     free(s.sent_us);
     free(s.lat_us);
-    for (unsigned long i = 0; i < 2 * clients; i++)
-        free(setup[i].bytes);
     for (unsigned long i = 0; i < txs; i++)
         free(tr[i].bytes);
-    free(setup);
     free(tr);
     free(last);
+    sodium_memzero(ck, clients * sizeof *ck);
     free(ck);
     cl_http_close(&c);
-    cn_keypair_wipe(&member);
     return verified ? 0 : 1;
 }

@@ -75,30 +75,55 @@ static size_t put_varint(uint8_t *p, uint64_t v) {
     return n;
 }
 
+size_t cl_batch_encode(const cl_tx *const *txs, size_t n, uint8_t *buf) {
+    size_t len = 0;
+    for (size_t j = 0; j < n; j++) {
+        len += put_varint(buf + len, txs[j]->len);
+        memcpy(buf + len, txs[j]->bytes, txs[j]->len);
+        len += txs[j]->len;
+    }
+    return len;
+}
+
+json_t *cl_post_batch(cl_http *c, const uint8_t *body, size_t len, size_t n, int *status,
+                      char **errbody) {
+    char *ans = NULL;
+    size_t al = 0;
+    if (errbody)
+        *errbody = NULL;
+    *status = cl_http_do(c, "POST", "/v1/txs", "application/x-protobuf", body, len, &ans, &al);
+    json_t *j = *status == 200 && ans ? json_loadb(ans, al, 0, NULL) : NULL;
+    json_t *res = json_object_get(j, "results");
+    if (json_is_array(res) && json_array_size(res) == n) {
+        free(ans);
+        return j;
+    }
+    json_decref(j);
+    if (errbody)
+        *errbody = ans;
+    else
+        free(ans);
+    return NULL;
+}
+
 /* Sends idx[0..*np) as one batch; keeps in idx the ones to retry. Returns 0 when the request
  * failed as a whole and should be retried, 1 otherwise. */
 static int send_batch(cl_submit *s, cl_http *c, size_t *idx, size_t *np, uint8_t *buf,
-                      int *nonce_retry) {
-    size_t len = 0;
-    for (size_t j = 0; j < *np; j++) {
-        const cl_tx *t = &s->txs[idx[j]];
-        len += put_varint(buf + len, t->len);
-        memcpy(buf + len, t->bytes, t->len);
-        len += t->len;
-    }
+                      const cl_tx **ptrs, int *nonce_retry) {
+    for (size_t j = 0; j < *np; j++)
+        ptrs[j] = &s->txs[idx[j]];
+    size_t len = cl_batch_encode(ptrs, *np, buf);
     mark_sent(s, idx, *np, cl_now_us());
     char *body = NULL;
-    size_t bl;
-    int st = cl_http_do(c, "POST", "/v1/txs", "application/x-protobuf", buf, len, &body, &bl);
-    json_t *j = st == 200 && body ? json_loadb(body, bl, 0, NULL) : NULL;
-    json_t *res = json_object_get(j, "results");
-    if (!json_is_array(res) || json_array_size(res) != *np) {
+    int st;
+    json_t *j = cl_post_batch(c, buf, len, *np, &st, &body);
+    if (!j) {
         if (st != 503 && st != 429 && st >= 0 && atomic_exchange(&s->first_err_printed, 1) == 0)
             fprintf(stderr, "clearload: batch answered HTTP %d: %.300s\n", st, body ? body : "");
-        json_decref(j);
         free(body);
         return 0;
     }
+    json_t *res = json_object_get(j, "results");
     size_t keep = 0;
     *nonce_retry = 0;
     for (size_t k = 0; k < *np; k++) {
@@ -120,7 +145,6 @@ static int send_batch(cl_submit *s, cl_http *c, size_t *idx, size_t *np, uint8_t
     }
     *np = keep;
     json_decref(j);
-    free(body);
     return 1;
 }
 
@@ -135,12 +159,13 @@ void *cl_submit_thread(void *arg) {
     for (size_t i = 0; i < s->n; i++)
         maxlen = s->txs[i].len > maxlen ? s->txs[i].len : maxlen;
     uint8_t *buf = malloc(b * (maxlen + 10));
+    const cl_tx **ptrs = malloc(b * sizeof *ptrs);
     for (;;) {
         size_t start = atomic_fetch_add(&s->next, b);
         if (start >= s->n)
             break;
         size_t end = start + b < s->n ? start + b : s->n;
-        if (b == 1 || !idx || !buf) {
+        if (b == 1 || !idx || !buf || !ptrs) {
             for (size_t i = start; i < end; i++) {
                 size_t one = i;
                 mark_sent(s, &one, 1, cl_now_us());
@@ -157,7 +182,7 @@ void *cl_submit_thread(void *arg) {
         int fails = 0;
         for (int attempt = 0; np > 0 && attempt < 20000; attempt++) {
             int nonce_retry = 0;
-            if (!send_batch(s, &c, idx, &np, buf, &nonce_retry)) {
+            if (!send_batch(s, &c, idx, &np, buf, ptrs, &nonce_retry)) {
                 if (++fails > 50)
                     break;
                 atomic_fetch_add(&s->retried, np);
@@ -174,6 +199,7 @@ void *cl_submit_thread(void *arg) {
     }
     free(idx);
     free(buf);
+    free(ptrs);
     cl_http_close(&c);
     return NULL;
 }
