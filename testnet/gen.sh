@@ -3,6 +3,7 @@
 #
 #   testnet/gen.sh -n N --out DIR [--chain-id ID] [--clients M] [--encrypted]
 #                  [--approvers K] [--tier0 APPROVALS:COOLDOWN_MS]
+#                  [--margin] [--epoch-blocks E] [--oracle-max-age MS]
 #
 # Writes:
 #   DIR/genesis.json          N members, all validators with power 10, plus roles:
@@ -19,11 +20,17 @@
 #   DIR/keys/approver<k>.key  K extra members with only the approver role (default 0; no power)
 #   --tier0 M:C               the first withdrawal tier needs M approvals and a C ms cooldown
 #                             (default 1:0)
+#   --margin                  also deploy the margin contract: contracts/margin.cas assembled
+#                             by clearasm into DIR/contracts/margin.bin, deployed as "margin"
+#                             (params.margin as above; docs/margin.md "On chain")
+#   --epoch-blocks E          params.reserves.epoch_blocks (default 1000)
+#   --oracle-max-age MS       params.oracle.max_age_ms (default 10000)
 #   DIR/members.txt           "<name> <pubkey> <roles>" per member
-# Finds clearctl in $CLEARNODE_BIN, build/release/bin, or PATH.
+# Finds clearctl (and clearasm) in $CLEARNODE_BIN, build/release/bin, or PATH.
 set -euo pipefail
 
 n=1 out= chain=clearnode-testnet clients=2 enc=0 xappr=0 tier0=1:0
+margin=0 epoch_blocks=1000 max_age=10000
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2 ;;
@@ -33,7 +40,10 @@ while [ $# -gt 0 ]; do
     --encrypted) enc=1; shift ;;
     --approvers) xappr=$2; shift 2 ;;
     --tier0) tier0=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --margin) margin=1; shift ;;
+    --epoch-blocks) epoch_blocks=$2; shift 2 ;;
+    --oracle-max-age) max_age=$2; shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gen.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +53,10 @@ done
 [[ $xappr =~ ^[0-9]+$ ]] && [ "$xappr" -le 15 ] || { echo "gen.sh: --approvers must be 0..15" >&2; exit 2; }
 [[ $tier0 =~ ^[0-9]+:[0-9]+$ ]] || { echo "gen.sh: --tier0 must be APPROVALS:COOLDOWN_MS" >&2; exit 2; }
 [[ $chain =~ ^[A-Za-z0-9._-]{1,64}$ ]] || { echo "gen.sh: bad --chain-id" >&2; exit 2; }
+[[ $epoch_blocks =~ ^[1-9][0-9]{0,8}$ ]] && [ "$epoch_blocks" -le 100000000 ] ||
+  { echo "gen.sh: --epoch-blocks must be 1..100000000" >&2; exit 2; }
+[[ $max_age =~ ^[1-9][0-9]{0,6}$ ]] && [ "$max_age" -le 3600000 ] ||
+  { echo "gen.sh: --oracle-max-age must be 1..3600000 ms" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 ctl=
@@ -50,6 +64,13 @@ for c in "${CLEARNODE_BIN:-}/clearctl" "$here/build/release/bin/clearctl" "$(com
   [ -n "$c" ] && [ -x "$c" ] && { ctl=$c; break; }
 done
 [ -n "$ctl" ] || { echo "gen.sh: clearctl not found (run 'make' first)" >&2; exit 1; }
+asm=
+if [ "$margin" = 1 ]; then
+  for c in "${CLEARNODE_BIN:-}/clearasm" "$here/build/release/bin/clearasm" "$(command -v clearasm || true)"; do
+    [ -n "$c" ] && [ -x "$c" ] && { asm=$c; break; }
+  done
+  [ -n "$asm" ] || { echo "gen.sh: clearasm not found (run 'make' first)" >&2; exit 1; }
+fi
 if [ -e "$out/genesis.json" ]; then echo "gen.sh: $out/genesis.json exists" >&2; exit 1; fi
 mkdir -p "$out/keys"
 
@@ -99,6 +120,13 @@ t0m=${tier0%%:*} t0c=${tier0##*:}
 now_ms=$(( $(date +%s) * 1000 ))
 mkdir -p "$out/contracts"   # deployed at genesis, assembled and verified by the node
 cp "$here/contracts/margin_math.cas" "$out/contracts/margin_math.cas"
+contracts='{"name": "margin_math", "path": "contracts/margin_math.cas"}'
+if [ "$margin" = 1 ]; then
+  # assembled here: the node copies one file per contract, and margin.cas includes three
+  "$asm" build "$here/contracts/margin.cas" -o "$out/contracts/margin.bin" >/dev/null ||
+    { echo "gen.sh: clearasm could not build contracts/margin.cas" >&2; exit 1; }
+  contracts+=$',\n                {"name": "margin", "path": "contracts/margin.bin"}'
+fi
 cat > "$out/genesis.json" <<JSON
 {
   "chain_id": "$chain",
@@ -123,8 +151,8 @@ $members
   "params": {
     "block": {"max_txs": 5000, "max_bytes": 2097152},
     "mempool": {"max_txs": 50000, "max_bytes": 67108864, "nonce_window": 64},
-    "reserves": {"epoch_blocks": 1000},
-    "oracle": {"quorum": $quorum, "max_age_ms": 10000, "band_bps": 500, "max_spread_bps": 1000},
+    "reserves": {"epoch_blocks": $epoch_blocks},
+    "oracle": {"quorum": $quorum, "max_age_ms": $max_age, "band_bps": 500, "max_spread_bps": 1000},
     "breakers": {"band_bps": 1000, "window_ms": 300000, "levels_bps": [700, 1300, 2000],
                  "grace_ms": 60000},
     "margin": {"initial_floor_bps": 5000, "maintenance_floor_bps": 2500},
@@ -134,7 +162,7 @@ $members
                 "withdraw_max_expiry_ms": 604800000},
     "governance": {"threshold": $threshold, "max_expiry_ms": 2592000000}
   },
-  "contracts": [{"name": "margin_math", "path": "contracts/margin_math.cas"}]
+  "contracts": [$contracts]
 }
 JSON
 echo "testnet: $n member(s), $clients client key(s), chain '$chain' in $out"

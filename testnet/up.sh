@@ -3,7 +3,8 @@
 #
 #   testnet/up.sh [-n N] [--dir DIR] [--base-port P] [--netns] [--proxy]
 #                 [--chain-id ID] [--clients M] [--approvers K] [--tier0 M:C]
-#                 [-- clearnode start flags...]
+#                 [--margin] [--epoch-blocks E] [--oracle-max-age MS]
+#                 [--reserves-secret FILE] [-- clearnode start flags...]
 #
 # Makes keys and a genesis (testnet/gen.sh) in DIR/net, a home per validator in DIR/node<i>,
 # starts every validator, waits until the chain makes blocks, and prints each node's API URL.
@@ -17,13 +18,17 @@
 #                  pair of validators (v<i>-<j> in namespace i holds 10.78.<i>.<j>), plus one
 #                  veth to the host for its API (10.79.<i>.2, host side 10.79.<i>.1); needs
 #                  root. Cut a link with `ip -n cn<tag>-<i> link set v<i>-<j> down`.
+#   --clients, --approvers, --tier0, --margin, --epoch-blocks, --oracle-max-age
+#                  passed to testnet/gen.sh (see its --help)
+#   --reserves-secret FILE  the consortium reserves key (64 hex digits), given to every
+#                  validator's `clearnode init` (docs/reserves.md "Salts")
 # Writes DIR/nodes: one line per node "name pid api_url p2p_addr netns(-)", which
 # testnet/down.sh and testnet/faults.sh read. Stops what it started if anything fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CLEARNODE_BIN:-$here/build/release/bin}
 n=4 dir=${TMPDIR:-/tmp}/clearnode-testnet base= netns=0 proxy=0 chain=clearnode-testnet
-genargs=() startargs=()
+genargs=() startargs=() initargs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2 ;;
@@ -32,9 +37,11 @@ while [ $# -gt 0 ]; do
     --netns) netns=1; shift ;;
     --proxy) proxy=1; shift ;;
     --chain-id) chain=$2; shift 2 ;;
-    --clients|--approvers|--tier0) genargs+=("$1" "$2"); shift 2 ;;
+    --clients|--approvers|--tier0|--epoch-blocks|--oracle-max-age) genargs+=("$1" "$2"); shift 2 ;;
+    --margin) genargs+=("$1"); shift ;;
+    --reserves-secret) initargs=(--reserves-secret "$2"); shift 2 ;;
     --) shift; startargs=("$@"); break ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "up.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -109,7 +116,8 @@ fi
 : > "$dir/nodes"
 for ((i = 0; i < n; i++)); do
   home=$dir/node$i
-  "$bin/clearnode" init --home "$home" --genesis "$dir/net/genesis.json" --key "$dir/net/keys/member$i.key" >/dev/null
+  "$bin/clearnode" init --home "$home" --genesis "$dir/net/genesis.json" --key "$dir/net/keys/member$i.key" \
+    "${initargs[@]}" >/dev/null
   peers=
   for ((j = 0; j < n; j++)); do
     [ "$j" = "$i" ] && continue
