@@ -225,7 +225,12 @@ for s in "${scenarios[@]}"; do
   printf '== %s\n' "$s"
   t0=$(date +%s)
   dir=$(mktemp -d /tmp/cn-faults-XXXXXX)
-  if ( set -e; "sc_$s" ); then
+  # a subshell outside any condition, so that set -e stops the scenario at its first failure
+  set +e
+  ( set -e; "sc_$s" )
+  rc=$?
+  set -e
+  if [ "$rc" = 0 ]; then
     printf '%s: ok (%d s)\n' "$s" $(( $(date +%s) - t0 ))
   else
     printf '%s: FAILED (%d s); logs in %s\n' "$s" $(( $(date +%s) - t0 )) "${dir:-?}"

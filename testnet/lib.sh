@@ -30,7 +30,7 @@ tn_wait_height() {
 }
 
 # tn_wait_all H [SECONDS]
-tn_wait_all() { local i; for ((i = 0; i < $(tn_count); i++)); do tn_wait_height "$i" "$2" "${3:-60}" || return 1; done; }
+tn_wait_all() { local i; for ((i = 0; i < $(tn_count); i++)); do tn_wait_height "$i" "$1" "${2:-60}" || return 1; done; }
 
 # tn_kill I [SIGNAL]: signals node I by its PID (default KILL) and waits for it if it dies
 tn_kill() {

@@ -104,11 +104,10 @@ if [ "$netns" = 1 ]; then
   for ((i = 0; i < n; i++)); do
     for ((j = i + 1; j < n; j++)); do
       ip link add "v$i-$j" netns "cn$tag-$i" type veth peer name "v$j-$i" netns "cn$tag-$j"
-      ip -n "cn$tag-$i" addr add "10.78.$i.$j/32" dev "v$i-$j"
-      ip -n "cn$tag-$j" addr add "10.78.$j.$i/32" dev "v$j-$i"
+      # point-to-point addresses: the route to the other end comes back with the link
+      ip -n "cn$tag-$i" addr add "10.78.$i.$j/32" peer "10.78.$j.$i/32" dev "v$i-$j"
+      ip -n "cn$tag-$j" addr add "10.78.$j.$i/32" peer "10.78.$i.$j/32" dev "v$j-$i"
       ip -n "cn$tag-$i" link set "v$i-$j" up; ip -n "cn$tag-$j" link set "v$j-$i" up
-      ip -n "cn$tag-$i" route add "10.78.$j.$i/32" dev "v$i-$j"
-      ip -n "cn$tag-$j" route add "10.78.$i.$j/32" dev "v$j-$i"
     done
   done
 fi
