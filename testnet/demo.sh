@@ -76,7 +76,7 @@ pretty() {
   s=${s//"$keys"/\$KEYS}
   s=${s//"$work"/\$WORK}
   for i in "${!url[@]}"; do s=${s//"${url[i]}"/\$NODE$i}; done
-  for v in ALICE BOB CAROL; do [ -n "${!v:-}" ] && s=${s//"${!v}"/\$$v}; done
+  for v in ALICE BOB CAROL SECRET; do [ -n "${!v:-}" ] && s=${s//"${!v}"/\$$v}; done
   echo "$s"
 }
 # run CMD...: shows the command, runs it; OUT = its output (stdout and stderr), RC = its status
@@ -150,7 +150,6 @@ report() {
     grep -q '"code":0,' "$work/report$i" || fail "oracle report of member$i: $(cat "$work/report$i")"
   done
 }
-oracle() { curl -sf --max-time 5 "${url[$1]}/v1/oracle/$2" || fail "GET /v1/oracle/$2 on node$1"; }
 margin_json() { curl -s --max-time 5 "${url[$1]}/v1/margin/$2"; }
 balance() { # I PUBKEY ASSET: the ledger balance (0 when absent)
   local b; b=$(curl -sf --max-time 5 "${url[$1]}/v1/accounts/$2" | { grep -o "\"$3\":\"[0-9]*\"" || true; } | cut -d'"' -f4)
@@ -201,11 +200,18 @@ grep -q "\"tiers\":\[{\"min_amount_usd\":0,\"approvals\":2,\"cooldown_ms\":$cool
   fail "genesis: first withdrawal tier is not 2 approvals, $cooldown_ms ms"
 grep -q '"name":"margin","path":"contracts/margin.bin"' <<<"$g" || fail "genesis: no margin contract"
 grep -q "\"epoch_blocks\":$epoch_blocks}" <<<"$g" || fail "genesis: reserves epoch"
+[ "$(grep -o '"power":10}' <<<"$g" | wc -l)" = 4 ] || fail "genesis: four validators of power 10"
+for i in 0 1 2 3; do
+  [ "$(tr -d '\n' < "$dir/node$i/reserves.secret")" = "$(cat "$work/reserves.secret")" ] ||
+    fail "node$i: reserves.secret differs from the consortium's key"
+done
 say "members (validators with power 10 each) and their roles ($dir/net/members.txt):"
 while read -r name pub roles; do say "  $name ${pub:0:16}…  $roles"; done < "$dir/net/members.txt"
+im_floor=$(grep -o '"initial_floor_bps":[0-9]*' <<<"$g" | cut -d: -f2)
+mm_floor=$(grep -o '"maintenance_floor_bps":[0-9]*' <<<"$g" | cut -d: -f2)
 ok "genesis: 4 oracles with quorum 3, governors 2 of 2, withdrawals 2 of 3 approvers and a" \
-   "$((cooldown_ms / 1000)) s cooldown, margin contract (Reg T 50% initial, 25% maintenance)," \
-   "reserves epoch of $epoch_blocks blocks"
+   "$((cooldown_ms / 1000)) s cooldown, the margin contract (initial margin $((im_floor / 100))%," \
+   "maintenance $((mm_floor / 100))%), a reserves epoch every $epoch_blocks blocks"
 gh=
 for i in 0 1 2 3; do
   st=$(curl -sf --max-time 5 "${url[i]}/v1/status") || fail "node$i does not answer"
@@ -288,7 +294,6 @@ for a in AAPL:aapl0 MSFT:msft0 SPY:spy0; do
 done
 aapl_p0=$(lower_median "${aapl0[@]}")
 # a long's maintenance rate: max(the margin floor, the asset's house rate) (docs/margin.md)
-mm_floor=$(grep -o '"maintenance_floor_bps":[0-9]*' <<<"$g" | cut -d: -f2)
 mm_house=$(grep -o '"symbol":"AAPL"[^}]*' <<<"$g" | grep -o '"maintenance_margin_bps":[0-9]*' | cut -d: -f2)
 mm_bps=$(( mm_floor > mm_house ? mm_floor : mm_house ))
 
@@ -300,7 +305,8 @@ ok "alice's margin cash: $(usd "$(jmsg <<<"$RX" | sed 's/ok: returned //')")"
 tx 1 call --contract margin --entry deposit --args "$bob_margin" --allow-asset USD \
   --allow-amount "$bob_margin" --key "$keys/client1.key"
 ok "bob's margin cash: $(usd "$(jmsg <<<"$RX" | sed 's/ok: returned //')")"
-say "# Reg T: a long needs 50% initial margin; 120 AAPL at 100 USD would need 6000 USD"
+say "# Reg T: a long needs $((im_floor / 100))% initial margin; 120 AAPL at $(usd "$aapl_p0") would need" \
+    "$(usd $(( 120 * aapl_p0 * im_floor / 10000 ))) of equity; alice's would be $(usd $((alice_margin - 120 * aapl_p0 * fee_bps / 10000))) after the fee"
 refused 2 margin open --asset AAPL --side long --quantity 1200000 --key "$keys/client0.key"
 say "# alice buys 100 AAPL (2x: all her margin cash is initial margin); bob buys 100 with room"
 tx 2 open --asset AAPL --side long --quantity "$qty" --key "$keys/client0.key"
@@ -328,16 +334,17 @@ done
 bob_cash0=$(margin_json 0 "$BOB" | jf cash)
 [ -n "$bob_cash0" ] || fail "GET /v1/margin/\$BOB"
 
-step "A crash: AAPL falls 51% and trips its circuit breaker"
-say "# the oracles report AAPL at about 49 USD; AAPL is risk tier 2, so its band is 10% around"
-say "# the mean of its recent published prices: the candidate is not published, AAPL halts"
-report AAPL "${crash[@]}"
 cand=$(lower_median "${crash[@]}")
-q 0 oracle AAPL
-ref=$(jf reference_price <<<"$OUT") p_halt=$(jf price <<<"$OUT")
+step "A crash: AAPL falls $(( (aapl_p0 - cand) * 100 / aapl_p0 ))% and trips its circuit breaker"
 # the per-asset band by risk tier: 1 -> 5%, 2 -> 10%, 3..5 -> 20% (docs/oracle.md §3)
 tier=$(grep -o '"symbol":"AAPL"[^}]*' <<<"$g" | grep -o '"risk_tier":[0-9]*' | cut -d: -f2)
 band=$(( tier == 1 ? 500 : tier == 2 ? 1000 : 2000 ))
+say "# the oracles report AAPL at about $(usd "$cand"); AAPL is risk tier $tier, so its band is"
+say "# $((band / 100))% around the mean of its recent published prices: the candidate is not"
+say "# published and AAPL halts"
+report AAPL "${crash[@]}"
+q 0 oracle AAPL
+ref=$(jf reference_price <<<"$OUT") p_halt=$(jf price <<<"$OUT")
 abs() { echo $(( $1 < 0 ? -$1 : $1 )); }
 (( $(abs $((ref - cand))) * 10000 > band * ref )) || fail "the crash is inside the band: test inputs"
 [ "$(jf state <<<"$OUT")" = halted ] || fail "AAPL did not halt: $OUT"
@@ -367,14 +374,15 @@ grep -q '"type":"governance.executed"' <<<"$RX" || fail "proposal $pid1 not exec
 ok "proposal $pid1 (resume_market AAPL) executed at height $H"
 say "# the reopened asset publishes its next candidate without the band check: the index of"
 say "# AAPL, MSFT and SPY against their reference closes falls below a market-wide level"
-q 1 oracle AAPL
-aj=$OUT
-[ "$(jf price <<<"$aj")" = "$cand" ] || fail "AAPL not published at $cand after the resume: $aj"
 sum=0
 for a in AAPL MSFT SPY; do
-  o=$(oracle 1 "$a")
-  sum=$(( sum + $(jf price <<<"$o") * 100000000 / $(jf reference_close <<<"$o") ))
+  q 1 oracle "$a"
+  [ "$a" = AAPL ] && aj=$OUT
+  p=$(jf price <<<"$OUT") c=$(jf reference_close <<<"$OUT")
+  [ -n "$p" ] && [ -n "$c" ] || fail "$a: no price or reference close: $OUT"
+  sum=$(( sum + p * 100000000 / c ))
 done
+[ "$(jf price <<<"$aj")" = "$cand" ] || fail "AAPL not published at $cand after the resume: $aj"
 fall=$(( 100000000 - sum / 3 ))
 mapfile -t lv < <(grep -o '"levels_bps":\[[0-9,]*\]' <<<"$g" | grep -o '[0-9]\+')
 [ "${#lv[@]}" = 3 ] || fail "genesis: breakers.levels_bps"
@@ -418,6 +426,7 @@ wait_for 20 "alice's liquidation" alice_gone
 run curl -s "$NODE1/v1/margin/$ALICE"
 grep -q '"code":"not_found"' <<<"$OUT" || fail "alice's margin account: $OUT"
 ok "GET /v1/margin/\$ALICE: 404, no cash and no position left"
+say "# the contract's views take an account as four int64 words (its 32 bytes, big-endian)"
 view position "$(words "$ALICE"),1,0"; [ "$V" = 0 ] || fail "alice's AAPL position: $V"
 view cash "$(words "$ALICE")"; a_cash1=$V
 view globals 0; house1=$V
@@ -436,7 +445,7 @@ paid=$(( short < ins0 + pen ? short : ins0 + pen ))
 [ "$house1" = $(( house0 - gross )) ] || fail "house $house1, expected $house0 - $gross"
 [ "$ins1" = $(( ins0 + pen - paid )) ] || fail "insurance $ins1, expected $ins0 + $pen - $paid"
 [ "$bad1" = $(( bad0 + short - paid )) ] || fail "bad debt $bad1, expected $bad0 + $short - $paid"
-ok "sold $(shares "$q_units") at $(usd "$cand"): gross $(usd "$gross") less the 5% penalty $(usd "$pen")"
+ok "sold $(shares "$q_units") at $(usd "$cand"): gross $(usd "$gross") less the $((penalty_bps / 100))% penalty $(usd "$pen")"
 ok "alice's cash $(usd "$a_cash") + $(usd $((gross - pen))) = $(usd "$left"): a shortfall of $(usd "$short")"
 ok "insurance fund $(usd "$ins0") + penalty $(usd "$pen") pays $(usd "$paid") (now $(usd "$ins1"));" \
    "bad debt booked $(usd "$bad1")"
@@ -462,6 +471,7 @@ tn_wait_all $((e1 * epoch_blocks + 2)) 60 || fail "the chain did not reach epoch
 q 2 reserves "$e1"
 ep=$OUT
 hh=$(jf header_height <<<"$ep")
+[ "$hh" = $((e1 * epoch_blocks + 1)) ] || fail "epoch $e1's root is in header $hh, not $((e1 * epoch_blocks + 1))"
 root=$(jf root <<<"$ep")
 tot_usd=$(grep -o '"totals":{[^}]*}' <<<"$ep" | jf USD)
 tot_aapl=$(grep -o '"totals":{[^}]*}' <<<"$ep" | jf AAPL)
@@ -506,6 +516,8 @@ run "$ctl" query block $((hh + 1)) --proto "$work/next.pb" --node "$NODE3"
 [ "$RC" = 0 ] || fail "block $((hh + 1)): $OUT"
 secret=$(sed -n 's/.*"secret": *"\([0-9a-f]*\)".*/\1/p' "$work/proof.json")
 [ -n "$secret" ] || fail "the proof has no secret: $(head -c 300 "$work/proof.json")"
+SECRET=$secret
+say "SECRET=$SECRET  (carol's reserves secret, in her proof)"
 run "$bin/clearaudit" verify-proof "$work/proof.json" --header "$work/header.pb" \
   --next-block "$work/next.pb" --validators "$genesis" --account "$CAROL" --secret "$secret"
 printf '%s\n' "$OUT" | sed 's/^/     /'
@@ -557,7 +569,7 @@ t_exec=$(block_time 2 "$closed")
 [ "$t_exec" -ge $((t_last + cooldown_ms)) ] || fail "executed at $t_exec, before the cooldown ($t_last + $cooldown_ms)"
 [ "$(balance 3 "$CAROL" USD)" = $((carol_before - withdraw_amt)) ] || fail "carol's balance after the burn"
 ok "executed at height $closed, block time $((t_exec - t_last)) ms after the second approval" \
-   "(cooldown $cooldown_ms ms); the locked $(usd "$withdraw_amt") burnt, the bank pays out"
+   "(cooldown $cooldown_ms ms): the locked $(usd "$withdraw_amt") burnt"
 say "# the next epoch's liabilities no longer hold the burnt tokens"
 e2=$(( closed / epoch_blocks + 1 ))
 tn_wait_all $((e2 * epoch_blocks + 2)) 60 || fail "the chain did not reach epoch $e2's end"
@@ -568,6 +580,7 @@ t2=$(grep -o '"totals":{[^}]*}' <<<"$OUT")
 ok "epoch $e2: USD liabilities $(usd "$(jf USD <<<"$t2")") = $(usd "$tot_usd") - $(usd "$withdraw_amt")"
 
 step "Stop the testnet"
+say "# the chain keeps committing (a block every ~250 ms when idle) until the validators stop"
 for i in 0 1 2 3; do
   st=$(curl -sf --max-time 5 "${url[i]}/v1/status") || fail "node$i does not answer"
   say "node$i  pid $(tn_pid "$i")  height $(jf height <<<"$st")  app hash $(jf app_hash <<<"$st" | cut -c1-16)…"
