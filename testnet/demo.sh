@@ -522,8 +522,10 @@ run "$bin/clearaudit" verify-proof "$work/proof.json" --header "$work/header.pb"
   --next-block "$work/next.pb" --validators "$genesis" --account "$CAROL" --secret "$secret"
 printf '%s\n' "$OUT" | sed 's/^/     /'
 [ "$RC" = 0 ] && grep -q "^VERIFIED" <<<"$OUT" || fail "clearaudit verify-proof: exit $RC"
-grep -q "USD *balance $carol_usd," <<<"$OUT" || fail "carol's USD claim in the proof"
-ok "clearaudit: exit 0, VERIFIED: carol's $(usd "$carol_usd") and 50 AAPL are in the certified root"
+grep -q "USD *balance $carol_usd," <<<"$OUT" && grep -q "AAPL *balance $carol_aapl," <<<"$OUT" ||
+  fail "carol's claims in the proof"
+ok "clearaudit: exit 0, VERIFIED: carol's $(usd "$carol_usd") and $((carol_aapl / 10000)) AAPL are in" \
+   "the certified root"
 say "# the same proof presented as bob's account is refused"
 run "$bin/clearaudit" verify-proof "$work/proof.json" --header "$work/header.pb" \
   --next-block "$work/next.pb" --validators "$genesis" --account "$BOB"
@@ -632,6 +634,8 @@ hdr_field() {
       while b=$((16#${h:i:2})); i=$((i + 2)); len=$((len + (b & 127) * mul)); mul=$((mul * 128)); [ $((b & 128)) != 0 ]; do :; done
       [ "$tag" = "$want" ] && { echo "${h:i:len*2}"; return 0; }
       i=$((i + len * 2))
+    elif [ "$wt" = 1 ]; then i=$((i + 16))
+    elif [ "$wt" = 5 ]; then i=$((i + 8))
     else return 1; fi
   done
   return 1
