@@ -27,6 +27,7 @@ static const char *const tag_names[CN_TAG_COUNT] = {
     [CN_TAG_POR_ACCOUNT] = "clearnode/por/account",
     [CN_TAG_POR_SALT] = "clearnode/por/salt",
     [CN_TAG_VM_WRITES] = "clearnode/vm/writes",
+    [CN_TAG_EVIDENCE] = "clearnode/evidence",
 };
 
 /* Midstates after absorbing SHA256(tag) || SHA256(tag): exactly one 64-byte block. */

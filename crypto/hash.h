@@ -40,6 +40,7 @@ typedef enum {
     CN_TAG_POR_ACCOUNT,   /* "clearnode/por/account": hashed account id in a leaf */
     CN_TAG_POR_SALT,      /* "clearnode/por/salt": per-epoch salt derivation */
     CN_TAG_VM_WRITES,     /* "clearnode/vm/writes": digest of a contract call's writes */
+    CN_TAG_EVIDENCE,      /* "clearnode/evidence": a block's evidence list (Header.evidence_hash) */
     CN_TAG_COUNT
 } cn_tag_id;
 

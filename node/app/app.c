@@ -10,6 +10,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
+#include "node/app/evidence.h"
 #include "node/app/reserves.h"
 #include "node/chain/block.h"
 #include "node/chain/cert.h"
@@ -518,6 +519,15 @@ int cn_app_process_proposal(cn_app *app, const uint8_t *block, size_t len, char 
     }
     const Clearnode__V1__Header *h = (const Clearnode__V1__Header *)hpb.msg;
     int ok = check_header(app, b, h, why, cap) && check_txs(app, b, h, why, cap);
+    if (ok) {
+        cn_store_rtxn *r;
+        if (cn_store_read_begin(app->store, &r) != CN_STORE_OK) {
+            ok = reject(why, cap, "store unavailable");
+        } else {
+            ok = cn_evidence_check_block(r, app->g->chain_id, b, h, why, cap);
+            cn_store_read_end(r);
+        }
+    }
     cn_pb_free(&hpb);
     cn_pb_free(&bpb);
     return ok;

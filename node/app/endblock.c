@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "node/app/custody.h"
+#include "node/app/evidence.h"
 #include "node/app/gov.h"
 #include "node/app/margin.h"
 #include "node/app/reserves.h"
@@ -57,11 +58,14 @@ static int store_events(cn_overlay *ov, uint64_t height, uint32_t index, const c
     return ok;
 }
 
-int cn_app_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint64_t time_ms,
-                     uint32_t n_txs) {
+int cn_app_end_block(cn_overlay *ov, const cn_genesis *g, const Clearnode__V1__Block *b,
+                     uint64_t height, uint64_t time_ms, uint32_t n_txs) {
     cn_evlist ev = {0};
+    /* 0: equivocations the block records. */
+    int ok = cn_evidence_end_block(ov, b, height, &ev);
     /* 1 + 2: oracle aggregation, then the circuit breakers. */
-    int ok = cn_oracle_end_block(ov, g, time_ms, &ev);
+    if (ok)
+        ok = cn_oracle_end_block(ov, g, time_ms, &ev);
     /* 2a governance (delayed actions, expiries, power changes), 2b custody withdrawals. */
     if (ok)
         ok = cn_gov_end_block(ov, height, time_ms, &ev) &&

@@ -2,6 +2,7 @@
  * its write set is hashed (cn_app_finalize_block calls cn_app_end_block exactly once).
  *
  * Modules run in a fixed order, the same on every validator:
+ *   0. consensus evidence carried by the block      (cn_evidence_end_block)
  *   1. oracle aggregation and 2. circuit breakers   (cn_oracle_end_block)
  *   2a. governance: delayed actions, expiries       (cn_gov_end_block)
  *   2b. custody: withdrawal expiry and execution    (cn_custody_end_block)
@@ -23,7 +24,7 @@
 
 /* Runs the modules in order and stores their events. Returns 1, or 0 on a storage or memory
  * failure (the block cannot be trusted; the node stops). */
-int cn_app_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, uint64_t time_ms,
-                     uint32_t n_txs);
+int cn_app_end_block(cn_overlay *ov, const cn_genesis *g, const Clearnode__V1__Block *b,
+                     uint64_t height, uint64_t time_ms, uint32_t n_txs);
 
 #endif

@@ -224,7 +224,7 @@ cn_block_result *cn_app_finalize_block(cn_app *app, const uint8_t *block, size_t
         }
         cn_hasher_bytes(&rh, o->receipt, o->receipt_len);
     }
-    if (!cn_app_end_block(&res->ov, app->g, res->height, res->time_ms, (uint32_t)b->n_txs)) {
+    if (!cn_app_end_block(&res->ov, app->g, b, res->height, res->time_ms, (uint32_t)b->n_txs)) {
         snprintf(err, cap, "end of block: state storage failed");
         goto fail;
     }

@@ -1,6 +1,8 @@
 /* Block ids, tx roots and block building (see block.h). */
 #include "node/chain/block.h"
 
+#include "node/app/evidence.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,10 +62,28 @@ int cn_block_build_r(const cn_header_fields *f, const uint8_t *reserves_root,
     h.validators_hash = bin(f->validators_hash, 32);
     h.proposer = bin(f->proposer, 32);
     h.reserves_root = bin(reserves_root, 32);
-    uint8_t *hdr;
+    /* evidence: decoded for the Block, hashed as cn_encode gives it back (evidence.h) */
+    uint8_t ev_hash[32];
+    cn_pb *evpb = calloc(f->n_evidence ? f->n_evidence : 1, sizeof *evpb);
+    Clearnode__V1__DuplicateVoteEvidence **evs =
+        calloc(f->n_evidence ? f->n_evidence : 1, sizeof *evs);
+    ok = evpb && evs;
+    for (size_t i = 0; ok && i < f->n_evidence; i++) {
+        ok = cn_decode(CN_MSG_EVIDENCE, f->evidence[i], f->evidence_lens[i], &evpb[i]) ==
+             CN_DECODE_OK;
+        if (ok)
+            evs[i] = (Clearnode__V1__DuplicateVoteEvidence *)evpb[i].msg;
+    }
+    if (ok && f->n_evidence) {
+        ok = cn_evidence_hash(evs, f->n_evidence, ev_hash);
+        h.evidence_hash = bin(ev_hash, 32);
+    }
+    uint8_t *hdr = NULL;
     size_t hlen;
-    if (!cn_encode(&h.base, CN_CAP_HEADER, &hdr, &hlen))
-        return 0;
+    if (!ok || !cn_encode(&h.base, CN_CAP_HEADER, &hdr, &hlen)) {
+        ok = 0;
+        goto out;
+    }
     cn_hash_tagged(block_id, CN_TAG_BLOCK, hdr, hlen);
     Clearnode__V1__Block b;
     clearnode__v1__block__init(&b);
@@ -80,10 +100,17 @@ int cn_block_build_r(const cn_header_fields *f, const uint8_t *reserves_root,
              CN_DECODE_OK;
         b.last_commit = ok ? (Clearnode__V1__Commit *)commit.msg : NULL;
     }
+    b.n_evidence = f->n_evidence;
+    b.evidence = evs;
     if (ok)
         ok = cn_encode(&b.base, CN_CAP_BLOCK, out, out_len);
     cn_pb_free(&commit);
     free(tb);
+out:
+    for (size_t i = 0; evpb && i < f->n_evidence; i++)
+        cn_pb_free(&evpb[i]);
+    free(evpb);
+    free(evs);
     free(hdr);
     return ok;
 }

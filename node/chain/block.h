@@ -31,6 +31,10 @@ typedef struct {
     const uint8_t *app_hash;       /* 32 bytes: app hash after height-1 */
     const uint8_t *validators_hash;
     const uint8_t *proposer;
+    /* equivocation evidence to record: encoded DuplicateVoteEvidence (node/app/evidence.h) */
+    uint8_t *const *evidence;
+    const size_t *evidence_lens;
+    size_t n_evidence;
 } cn_header_fields;
 
 /* Encodes a Block of the given txs (Signed bytes) and returns its id. Returns 1, or 0 on no

@@ -11,6 +11,7 @@
 #include <event2/thread.h>
 
 #include "crypto/encoding.h"
+#include "node/app/evidence.h"
 #include "node/chain/cert.h"
 #include "node/chain/producer.h"
 #include "node/chain/propose.h"
@@ -267,8 +268,11 @@ static void try_value(cn_engine *e) {
     int stale = pending && cn_block_next_time(e->p.app, &bt) && en_now(e) > bt + EN_FRESH_MS;
     cn_built_block bb;
     char err[256];
-    int r = cn_block_propose(e->p.app, stale ? NULL : e->p.mp, e->p.mp_lock, e->key.pub,
-                             allow_empty || stale, &bb, err, sizeof err);
+    uint8_t *evb[CN_EVIDENCE_PER_BLOCK];
+    size_t evl[CN_EVIDENCE_PER_BLOCK];
+    size_t nev = en_evidence_for_block(e, evb, evl);
+    int r = cn_block_propose_ev(e->p.app, stale ? NULL : e->p.mp, e->p.mp_lock, e->key.pub,
+                                allow_empty || stale, evb, evl, nev, &bb, err, sizeof err);
     if (r < 0) {
         en_fatal(e, "%s", err);
         return;
@@ -761,6 +765,8 @@ void cn_engine_free(cn_engine *e) {
     }
     for (size_t i = 0; i < e->n_evidence; i++)
         free(e->evidence[i]);
+    for (size_t i = 0; i < e->n_evpool; i++)
+        free(e->evpool[i]);
     for (size_t i = 0; i < e->txq_n; i++)
         free(e->txq[i]);
     for (size_t i = 0; i < e->n_rx_tx; i++)

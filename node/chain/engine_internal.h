@@ -33,7 +33,8 @@ struct event_base;
 #define EN_GOSSIP_MS 100u         /* gossip tick */
 #define EN_STATUS_MS 1000u        /* status broadcast when nothing changes */
 #define EN_TX_BATCH 512u          /* peer transactions admitted at once */
-#define EN_FRESH_MS 1000u         /* a block with transactions is at most this far behind */
+#define EN_FRESH_MS 1000u
+#define EN_EVPOOL 32u             /* evidence kept for the next proposals */         /* a block with transactions is at most this far behind */
 /* meta "evidence:" be64 height be32 round u8 type validator(32) -> DuplicateVoteEvidence */
 #define EN_EVIDENCE_KEY (9 + 8 + 4 + 1 + 32)
 
@@ -166,7 +167,11 @@ struct cn_engine {
     en_sync_slot sync[EN_SYNC_WINDOW];
     uint64_t sync_applied, sync_rate, sync_mark_ms, sync_mark_n, sync_log_ms;
 
-    /* evidence waiting for the next commit */
+    /* evidence for blocks: equivocations seen here or sent by peers, not yet recorded */
+    uint8_t *evpool[EN_EVPOOL];
+    size_t evpool_len[EN_EVPOOL], n_evpool;
+
+    /* evidence waiting for the next commit (this node's local record) */
     uint8_t *evidence[16];
     size_t evidence_len[16];
     uint8_t evidence_key[16][EN_EVIDENCE_KEY];
@@ -216,6 +221,12 @@ en_msg *en_find_precommit(cn_engine *e, uint32_t round, uint32_t validator, cons
 void en_msgs_clear(cn_engine *e);
 void en_future_replay(cn_engine *e);
 void en_evidence(cn_engine *e, const cn_cons_output *o);
+/* Evidence a peer sent: checked against the tip, kept for proposals if new and valid.
+ * Returns 0 if it is not valid evidence. */
+int en_evidence_from_peer(cn_engine *e, const Clearnode__V1__DuplicateVoteEvidence *ev);
+/* The pool's evidence still valid for the block at e->height (invalid ones are dropped);
+ * fills up to CN_EVIDENCE_PER_BLOCK pointers into the pool. */
+size_t en_evidence_for_block(cn_engine *e, uint8_t **out, size_t *lens);
 
 /* engine_blocks.c */
 en_block *en_block_find(cn_engine *e, const uint8_t id[32]);

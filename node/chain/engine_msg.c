@@ -9,6 +9,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
+#include "node/app/evidence.h"
 #include "node/chain/cert.h"
 #include "node/consensus/bfttime.h"
 #include "node/consensus/voteset.h"
@@ -315,6 +316,80 @@ void en_own_message(cn_engine *e, int kind, uint8_t *bytes, size_t len) {
     free(bytes);
 }
 
+/* Keeps a copy of encoded evidence for proposals, once. */
+static void pool_add(cn_engine *e, const uint8_t *enc, size_t len) {
+    for (size_t i = 0; i < e->n_evpool; i++)
+        if (e->evpool_len[i] == len && memcmp(e->evpool[i], enc, len) == 0)
+            return;
+    if (e->n_evpool == EN_EVPOOL)
+        return;
+    uint8_t *c = malloc(len);
+    if (!c)
+        return;
+    memcpy(c, enc, len);
+    e->evpool[e->n_evpool] = c;
+    e->evpool_len[e->n_evpool++] = len;
+}
+
+int en_evidence_from_peer(cn_engine *e, const Clearnode__V1__DuplicateVoteEvidence *ev) {
+    cn_store_rtxn *r;
+    if (cn_store_read_begin(e->store, &r) != CN_STORE_OK)
+        return 1;
+    cn_evidence_info x;
+    char why[200];
+    int ok = cn_evidence_check(r, e->g->chain_id, ev, cn_app_tip(e->p.app)->height + 1, &x, why,
+                               sizeof why);
+    cn_store_read_end(r);
+    if (!ok)
+        return strstr(why, "already recorded") != NULL; /* old news is not misbehaviour */
+    uint8_t *enc;
+    size_t len;
+    if (cn_encode(&ev->base, CN_CAP_EVIDENCE, &enc, &len)) {
+        pool_add(e, enc, len);
+        free(enc);
+    }
+    return 1;
+}
+
+size_t en_evidence_for_block(cn_engine *e, uint8_t **out, size_t *lens) {
+    cn_store_rtxn *r;
+    if (e->n_evpool == 0 || cn_store_read_begin(e->store, &r) != CN_STORE_OK)
+        return 0;
+    size_t n = 0, keep = 0;
+    uint8_t keys[CN_EVIDENCE_PER_BLOCK][CN_EVIDENCE_KEY_LEN];
+    for (size_t i = 0; i < e->n_evpool; i++) {
+        cn_pb pb;
+        cn_evidence_info x;
+        char why[200];
+        int ok = cn_decode(CN_MSG_EVIDENCE, e->evpool[i], e->evpool_len[i], &pb) == CN_DECODE_OK;
+        if (ok) {
+            ok = cn_evidence_check(r, e->g->chain_id,
+                                   (const Clearnode__V1__DuplicateVoteEvidence *)pb.msg,
+                                   e->height, &x, why, sizeof why);
+            cn_pb_free(&pb);
+        }
+        if (!ok) { /* recorded meanwhile, or too old: drop it */
+            free(e->evpool[i]);
+            continue;
+        }
+        e->evpool[keep] = e->evpool[i];
+        e->evpool_len[keep++] = e->evpool_len[i];
+        uint8_t k[CN_EVIDENCE_KEY_LEN];
+        cn_evidence_key(&x, k);
+        int dup = 0;
+        for (size_t j = 0; j < n; j++)
+            dup |= memcmp(keys[j], k, sizeof k) == 0;
+        if (dup || n == CN_EVIDENCE_PER_BLOCK)
+            continue;
+        memcpy(keys[n], k, sizeof k);
+        out[n] = e->evpool[keep - 1];
+        lens[n++] = e->evpool_len[keep - 1];
+    }
+    e->n_evpool = keep;
+    cn_store_read_end(r);
+    return n;
+}
+
 void en_evidence(cn_engine *e, const cn_cons_output *o) {
     const cn_cons_vote *a = &o->u.evidence.a;
     e->n_evidence_total++;
@@ -347,6 +422,17 @@ void en_evidence(cn_engine *e, const cn_cons_output *o) {
     uint8_t *enc;
     size_t elen;
     if (cn_encode(&ev.base, CN_CAP_EVIDENCE, &enc, &elen)) {
+        pool_add(e, enc, elen);
+        Clearnode__V1__Envelope env;
+        clearnode__v1__envelope__init(&env);
+        env.msg_case = CLEARNODE__V1__ENVELOPE__MSG_EVIDENCE;
+        env.evidence = &ev;
+        uint8_t *eb;
+        size_t el;
+        if (cn_encode(&env.base, CN_CAP_ENVELOPE, &eb, &el)) {
+            en_broadcast(e, eb, el, CN_P2P_PRIO_CONSENSUS, -1);
+            free(eb);
+        }
         uint8_t *k = e->evidence_key[e->n_evidence];
         memcpy(k, "evidence:", 9);
         cn_put_be64(k + 9, a->height);

@@ -232,6 +232,9 @@ static void on_message(void *ctx, const uint8_t key[CN_PUBKEY_LEN],
             en_sync_on_response(e, peer, env->block_response);
         break;
     case CLEARNODE__V1__ENVELOPE__MSG_EVIDENCE:
+        if (env->evidence)
+            ok = en_evidence_from_peer(e, env->evidence);
+        break;
     case CLEARNODE__V1__ENVELOPE__MSG__NOT_SET:
     default:
         break;

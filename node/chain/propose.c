@@ -28,6 +28,14 @@ int cn_block_next_time(cn_app *app, uint64_t *out) {
 int cn_block_propose(cn_app *app, cn_mempool *mp, pthread_mutex_t *mp_lock,
                      const uint8_t proposer[32], int allow_empty, cn_built_block *out,
                      char *err, size_t cap) {
+    return cn_block_propose_ev(app, mp, mp_lock, proposer, allow_empty, NULL, NULL, 0, out, err,
+                               cap);
+}
+
+int cn_block_propose_ev(cn_app *app, cn_mempool *mp, pthread_mutex_t *mp_lock,
+                        const uint8_t proposer[32], int allow_empty, uint8_t *const *evidence,
+                        const size_t *ev_lens, size_t n_ev, cn_built_block *out, char *err,
+                        size_t cap) {
     memset(out, 0, sizeof *out);
     const cn_genesis *g = cn_app_genesis(app);
     const cn_tip *tip = cn_app_tip(app);
@@ -44,7 +52,7 @@ int cn_block_propose(cn_app *app, cn_mempool *mp, pthread_mutex_t *mp_lock,
      * (only the thread that commits calls it). */
     n = cn_app_prepare_proposal(app, lens, n);
     int rc = 0;
-    if (n == 0 && !allow_empty)
+    if (n == 0 && n_ev == 0 && !allow_empty)
         goto out;
     rc = -1;
     uint64_t height = tip->height + 1, t;
@@ -66,6 +74,9 @@ int cn_block_propose(cn_app *app, cn_mempool *mp, pthread_mutex_t *mp_lock,
         .app_hash = tip->app_hash,
         .validators_hash = vh,
         .proposer = proposer,
+        .evidence = evidence,
+        .evidence_lens = ev_lens,
+        .n_evidence = n_ev,
     };
     out->tx_ids = malloc((n ? n : 1) * 32);
     if (!out->tx_ids || has_root < 0 ||

@@ -8,6 +8,7 @@
  *   validators_hash  of the set of this height (node/app/validators.h)
  *   reserves_root    the latest published reserves root, if any
  *   proposer         the given key
+ *   evidence_hash    over the evidence given (at most CN_EVIDENCE_PER_BLOCK), if any
  * Used by the consensus engine and by the synchronous single-validator producer.
  */
 #ifndef CLEARNODE_NODE_CHAIN_PROPOSE_H
@@ -35,6 +36,12 @@ typedef struct {
 int cn_block_propose(cn_app *app, cn_mempool *mp, pthread_mutex_t *mp_lock,
                      const uint8_t proposer[32], int allow_empty, cn_built_block *out,
                      char *err, size_t cap);
+/* The same, with equivocation evidence to record (encoded DuplicateVoteEvidence, already
+ * checked against the tip: node/app/evidence.h). */
+int cn_block_propose_ev(cn_app *app, cn_mempool *mp, pthread_mutex_t *mp_lock,
+                        const uint8_t proposer[32], int allow_empty, uint8_t *const *evidence,
+                        const size_t *ev_lens, size_t n_ev, cn_built_block *out, char *err,
+                        size_t cap);
 
 /* The header time of block tip + 1 (see above). Returns 1, or 0 if the tip's commit does not
  * give one. */

@@ -36,7 +36,7 @@ static uint8_t *make_block(tk_chain *c, uint8_t **txs, size_t *lens, size_t n, s
     assert_true(cn_block_next_time(c->app, &bt));
     cn_header_fields f = {TK_CHAIN, t->height + 1, bt,
                           t->height ? t->block_id : NULL, t->height ? t->last_commit : NULL,
-                          t->height ? t->last_commit_len : 0, t->app_hash, vh, K0.pub};
+                          t->height ? t->last_commit_len : 0, t->app_hash, vh, K0.pub, NULL, NULL, 0};
     uint8_t *b;
     assert_true(cn_block_build(&f, txs, lens, n, &b, blen, id));
     return b;
@@ -207,7 +207,7 @@ static void test_process_proposal_rejects(void **state) {
     assert_true(cn_block_next_time(c.app, &bt));
     assert_int_equal(bt, t->time_ms + 1000); /* the precommit of block 1 was stamped so */
     cn_header_fields ok = {TK_CHAIN, 2, bt, t->block_id, t->last_commit,
-                           t->last_commit_len, t->app_hash, vh, K0.pub};
+                           t->last_commit_len, t->app_hash, vh, K0.pub, NULL, NULL, 0};
     cn_header_fields f = ok;
     f.app_hash = bad;
     assert_true(cn_block_build(&f, txs + 2, lens + 2, 1, &b, &n, id));

@@ -212,7 +212,7 @@ static void run_block(tk_chain *c, uint8_t **txs, size_t *lens, size_t n, rcpt *
     assert_true(cn_block_next_time(c->app, &bt));
     cn_header_fields f = {TK_CHAIN, t->height + 1, bt,
                           t->height ? t->block_id : NULL, t->height ? t->last_commit : NULL,
-                          t->height ? t->last_commit_len : 0, t->app_hash, vh, K0.pub};
+                          t->height ? t->last_commit_len : 0, t->app_hash, vh, K0.pub, NULL, NULL, 0};
     uint8_t *b;
     size_t blen;
     assert_true(cn_block_build(&f, txs, lens, n, &b, &blen, id));
