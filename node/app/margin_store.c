@@ -6,7 +6,9 @@
 
 #include "crypto/bytes.h"
 #include "node/app/margin.h"
+#include "node/app/state.h"
 #include "node/contract/chost.h"
+#include "node/contract/contract.h"
 #include "node/util/sorted.h"
 
 int cn_margin_pos_get(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32],
@@ -28,6 +30,36 @@ int cn_margin_pos_get(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32
     *cost = (int64_t)cn_get_be64(v + 8);
     *liq = (int64_t)cn_get_be64(v + 16);
     return *qty != 0;
+}
+
+int cn_margin_deployed(cn_overlay *ov, uint8_t cid[32]) {
+    cn_key k;
+    cn_sk_named(&k, CN_SK_CONTRACT, CN_MARGIN_NAME);
+    const uint8_t *v;
+    size_t n;
+    int x = cn_overlay_get(ov, k.b, k.len, &v, &n);
+    if (x > 0)
+        cn_contract_id(CN_MARGIN_NAME, cid);
+    return x;
+}
+
+int cn_margin_cash_claim(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32],
+                         int64_t *claim) {
+    uint8_t key[33], k[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];
+    key[0] = 'c';
+    memcpy(key + 1, id, 32);
+    size_t kl = cn_cstore_key(k, cid, key, sizeof key);
+    const uint8_t *v;
+    size_t n;
+    *claim = 0;
+    int x = cn_overlay_get(ov, k, kl, &v, &n);
+    if (x <= 0)
+        return x < 0 ? -1 : 1;
+    if (n != 16)
+        return -1; /* the contract always writes cash and its index */
+    int64_t cash = (int64_t)cn_get_be64(v);
+    *claim = cash > 0 ? cash : 0;
+    return 1;
 }
 
 static int id_cmp(const void *a, const void *b) { return memcmp(a, b, 32); }

@@ -1,5 +1,5 @@
 /* Direct reads of the margin contract's storage by the node (layout in docs/margin.md,
- * "Storage layout"): positions and the liquidation-price index. The node only reads these
+ * "Storage layout"): positions, the liquidation-price index and cash for the reserves. The node only reads these
  * keys; every write goes through the contract's entries. */
 #ifndef CLEARNODE_NODE_APP_MARGIN_STORE_H
 #define CLEARNODE_NODE_APP_MARGIN_STORE_H
@@ -13,6 +13,20 @@
 /* Position of `id` in `asset`: 1 with qty/cost/liq set, 0 none, -1 storage failure. */
 int cn_margin_pos_get(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32],
                       int64_t asset, int64_t *qty, int64_t *cost, int64_t *liq);
+
+/* The margin contract's id when a contract named "margin" is deployed: 1 with cid set, 0 when
+ * it is not, -1 on a storage failure. */
+int cn_margin_deployed(cn_overlay *ov, uint8_t cid[32]);
+
+/* The margin cash of `id` that the proof of reserves counts as a claim on the cash asset
+ * (docs/reserves.md, "On chain"): the non-negative part of what the contract's `cash` view
+ * returns. It is read from the "c" record (cash, index at its last write) rather than by
+ * running the view, so an epoch costs one lookup per account: positive cash earns no interest,
+ * so the stored value is the view's, and a loan only grows with interest and counts 0.
+ * Returns 1 with *claim set (0 without a record), -1 on a storage failure or a malformed
+ * record. */
+int cn_margin_cash_claim(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32],
+                         int64_t *claim);
 
 /* A set of account ids, kept sorted and without duplicates. */
 typedef struct {
