@@ -475,16 +475,19 @@ hh=$(jf header_height <<<"$ep")
 root=$(jf root <<<"$ep")
 tot_usd=$(grep -o '"totals":{[^}]*}' <<<"$ep" | jf USD)
 tot_aapl=$(grep -o '"totals":{[^}]*}' <<<"$ep" | jf AAPL)
-want_usd=0 want_aapl=0
+# a claim is the ledger balance plus, in USD, margin cash when positive (docs/reserves.md):
+# a margin loan counts 0
+m_usd=$(( (a_cash1 > 0 ? a_cash1 : 0) + (b_cash > 0 ? b_cash : 0) ))
+want_usd=$m_usd want_aapl=0
 for c in ALICE BOB CAROL; do
   want_usd=$(( want_usd + $(balance 0 "${!c}" USD) ))
   want_aapl=$(( want_aapl + $(balance 0 "${!c}" AAPL) ))
 done
 [ "$tot_usd" = "$want_usd" ] && [ "$tot_aapl" = "$want_aapl" ] ||
-  fail "epoch $e1 liabilities USD $tot_usd AAPL $tot_aapl, the clients' balances $want_usd / $want_aapl"
+  fail "epoch $e1 liabilities USD $tot_usd AAPL $tot_aapl, the clients' claims $want_usd / $want_aapl"
 [ "$(jf leaf_count <<<"$ep")" = 3 ] || fail "epoch $e1 leaf count: $ep"
 ok "epoch $e1: root ${root:0:16}…, 3 clients, liabilities $(usd "$tot_usd") and $((tot_aapl / 10000))" \
-   "AAPL (the clients' ledger balances; margin cash is held by the contract), header $hh"
+   "AAPL (ledger balances plus $(usd "$m_usd") of margin cash above 0; loans count 0), header $hh"
 say "# the custodians attest what they hold for the epoch (tx reserve-attest prints the tx id)"
 minted_usd=$(( alice_usd + bob_usd + carol_usd ))
 attest() { # NODE KEY HOLDINGS... ; waits for the receipt

@@ -1,11 +1,13 @@
-/* Reserves epochs: at the end of each epoch's last block, collect every account's claims,
- * build the Merkle sum tree and store the epoch record and leaf set (reserves.h). */
+/* Reserves epochs: at the end of each epoch's last block, collect every account's claims
+ * (ledger, locked and margin cash), build the Merkle sum tree and store the epoch record and
+ * leaf set (reserves.h). */
 #include "node/app/reserves.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "node/app/custody.h"
+#include "node/app/margin_store.h"
 #include "node/app/state.h"
 
 static uint8_t g_reserves_key[CN_RESERVES_KEY_LEN];
@@ -326,9 +328,12 @@ int cn_reserves_rebuild(cn_overlay *ov, const char *chain_id, uint64_t epoch,
 
 /* ---- the epoch step ---------------------------------------------------------------------- */
 
-/* Claims of one account in genesis asset order; *any is set when one is nonzero. */
-static int account_claims(cn_overlay *ov, const cn_genesis *g, const uint8_t pub[32],
-                          uint64_t *row, int *any) {
+/* Claims of one account in genesis asset order; *any is set when one is nonzero. `mcid` is
+ * the margin contract's id (NULL when it is not deployed): its non-negative margin cash is a
+ * claim on the cash asset, genesis asset 0 (docs/reserves.md, "On chain"). *capped is set when
+ * the claim on that asset exceeded the leaf bound and was recorded as the bound. */
+static int account_claims(cn_overlay *ov, const cn_genesis *g, const uint8_t *mcid,
+                          const uint8_t pub[32], uint64_t *row, int *any, int *capped) {
     for (size_t a = 0; a < g->n_assets; a++) {
         int64_t bal, locked;
         if (cn_state_get_balance(ov, pub, g->assets[a].symbol, &bal) < 0 ||
@@ -339,6 +344,18 @@ static int account_claims(cn_overlay *ov, const cn_genesis *g, const uint8_t pub
         uint64_t c = (uint64_t)bal + (uint64_t)locked;
         if (c > CN_POR_LEAF_MAX)
             return 0; /* supply is int64, so Σ balance + locked cannot exceed it */
+        if (a == 0 && mcid) {
+            /* Margin cash is not bounded by the supply (the house pays gains out of its own
+             * book), so the sum may pass the leaf bound: record the bound rather than stop
+             * the chain, and report it (reserves.claim_capped). */
+            int64_t m;
+            if (cn_margin_cash_claim(ov, mcid, pub, &m) < 0)
+                return 0;
+            if (__builtin_add_overflow(c, (uint64_t)m, &c) || c > CN_POR_LEAF_MAX) {
+                c = CN_POR_LEAF_MAX;
+                *capped = 1;
+            }
+        }
         row[a] = c;
         *any |= c != 0;
     }
@@ -353,9 +370,11 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
     uint64_t epoch = height / eb;
     uint32_t K = (uint32_t)g->n_assets;
     keyset s = {0};
-    int ok = collect_accounts(ov, &s);
+    uint8_t mcid[32];
+    int margin = cn_margin_deployed(ov, mcid);
+    int ok = margin >= 0 && collect_accounts(ov, &s);
     uint64_t *claims = ok && s.n ? malloc(s.n * K * 8) : NULL;
-    size_t n = 0;
+    size_t n = 0, capped = 0, first_capped = 0;
     if (ok && s.n && !claims)
         ok = 0;
     for (size_t i = 0; ok && i < s.n; i++) {
@@ -367,8 +386,11 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
         }
         if (r == 0)
             continue;
-        int any = 0;
-        ok = account_claims(ov, g, s.keys[i], claims + n * K, &any);
+        int any = 0, cap = 0;
+        ok = account_claims(ov, g, margin > 0 ? mcid : NULL, s.keys[i], claims + n * K, &any,
+                            &cap);
+        if (ok && cap && capped++ == 0)
+            first_capped = n;
         if (ok && any) {
             memmove(s.keys[n], s.keys[i], 32);
             n++;
@@ -410,6 +432,14 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
                 cn_ev_hex(x, "root", e.root, 32);
                 cn_ev_i64(x, "leaf_count", (int64_t)e.leaf_count);
                 cn_ev_i64(x, "depth", (int64_t)e.depth);
+            }
+            /* One alert per epoch, however many claims were capped (receipts are bounded). */
+            x = ok && capped ? cn_evlist_add(ev, "reserves.claim_capped") : NULL;
+            if (x) {
+                cn_ev_i64(x, "epoch", (int64_t)epoch);
+                cn_ev_i64(x, "accounts", (int64_t)capped);
+                cn_ev_hex(x, "first", s.keys[first_capped], 32);
+                cn_ev_str(x, "asset", g->assets[0].symbol);
             }
         }
     }

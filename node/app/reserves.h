@@ -4,9 +4,12 @@
  * e * E. At the end of that block (end-of-block step 4) the chain builds the Merkle sum tree
  * (crypto/sumtree.h) over every account that has an 'a' record (members and clients; contract
  * balances have no 'a' record and are not client liabilities). Each leaf holds, per genesis
- * asset in genesis order, the account's claim = balance + locked balance ('l', custody);
- * debts are never netted in (balances are never negative). Accounts whose claims are all zero
- * are left out.
+ * asset in genesis order, the account's claim = balance + locked balance ('l', custody), and
+ * on the cash asset (genesis asset 0) also the non-negative part of its cash in the margin
+ * contract when one is deployed (margin_store.h; open positions are not claims). Debts are
+ * never netted in (balances are never negative; a margin loan counts 0). A cash claim above
+ * the leaf bound is recorded as the bound and reported (reserves.claim_capped). Accounts
+ * whose claims are all zero are left out.
  *
  * Salts: secret(pubkey) = H_tag("clearnode/por/salt-secret", reserves_key(32) || pubkey(32)),
  * salt = cn_por_salt(secret, epoch, pubkey). reserves_key is the consortium's shared secret

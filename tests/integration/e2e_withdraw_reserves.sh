@@ -4,9 +4,9 @@
 #   deposit (custodian) -> margin cash (contract deposit) -> open and close a position ->
 #   withdraw_request (the part the ledger balance lacks comes out of margin cash through
 #   withdraw_ok) -> two of three approvers sign -> the cooldown passes -> the tokens burn ->
-#   the next epoch's reserves count the client's claim without them -> the client fetches
-#   its proof with a signed request and `clearaudit verify-proof` checks it against the
-#   certified header fetched from the node.
+#   the next epoch's reserves count the client's claim without them, its margin cash
+#   included -> the client fetches its proof with a signed request and `clearaudit
+#   verify-proof` checks it against the certified header fetched from the node.
 set -euo pipefail
 source "$(dirname "$0")/lib/node_lib.sh"
 work=$(mktemp -d /tmp/cn-e2e-XXXXXX)
@@ -62,12 +62,14 @@ curl -sf "$node_url/v1/withdrawals/$id" | grep -q '"status":"pending"' || fail "
 r=$("$ctl" tx call --contract margin --entry cash --args "$(printf '%d,%d,%d,%d' \
   "$((16#${c0:0:16}))" "$((16#${c0:16:16}))" "$((16#${c0:32:16}))" "$((16#${c0:48:16}))")" \
   --key "$m0" --wait --json 2>&1)
-echo "$r" | grep -q '"message":"ok: returned 3998000000"' || fail "margin cash 5000 - 1000 - fees: $r"
+mcash=3998000000
+echo "$r" | grep -q "\"message\":\"ok: returned $mcash\"" || fail "margin cash 5000 - 1000 - fees: $r"
 
-# an epoch while the withdrawal is pending: the locked 6000 USD is still the client's claim
+# an epoch while the withdrawal is pending: the locked 6000 USD is still the client's claim,
+# and so is its margin cash (docs/reserves.md, "On chain")
 h=$(height); e1=$(( h / 5 + 1 ))
 wait_height $(( e1 * 5 + 1 ))
-curl -sf "$node_url/v1/reserves/$e1" | grep -q '"USD":"6000000000"' ||
+curl -sf "$node_url/v1/reserves/$e1" | grep -q "\"USD\":\"$(( 6000000000 + mcash ))\"" ||
   fail "pending epoch: $(curl -s "$node_url/v1/reserves/$e1")"
 
 # two of the three approvers sign; the third does not
@@ -80,11 +82,12 @@ done
 curl -sf "$node_url/v1/withdrawals/$id" | grep -q '"status":"executed"' || fail "not executed"
 hb=$(height)
 
-# the next epoch after the burn: no USD claim left, 70 AAPL
+# the next epoch after the burn: the burnt USD is gone, the margin cash remains; 70 AAPL
 e2=$(( hb / 5 + 1 ))
 wait_height $(( e2 * 5 + 2 ))
 curl -sf "$node_url/v1/reserves/$e2" > "$work/ep.json" || fail "epoch $e2"
-grep -q '"USD":"0"' "$work/ep.json" || fail "burnt USD still a liability: $(cat "$work/ep.json")"
+grep -q "\"USD\":\"$mcash\"" "$work/ep.json" ||
+  fail "USD liabilities = the margin cash: $(cat "$work/ep.json")"
 grep -q '"AAPL":"700000"' "$work/ep.json" || fail "AAPL claim: $(cat "$work/ep.json")"
 hh=$(sed -n 's/.*"header_height":\([0-9]*\).*/\1/p' "$work/ep.json")
 
@@ -101,6 +104,11 @@ curl -sf -o "$work/next.pb" "$node_url/v1/blocks/$(( hh + 1 ))?format=proto" || 
   --next-block "$work/next.pb" --validators "$work/net/genesis.json" --account "$c0" \
   --secret "$secret" > "$work/v" || fail "verify-proof: $(cat "$work/v")"
 grep -q VERIFIED "$work/v" || fail "not verified: $(cat "$work/v")"
+# the verified leaf carries the client's margin cash as its USD claim
+grep -Eq "^  ok  USD +balance $mcash, total liabilities $mcash\$" "$work/v" ||
+  fail "leaf USD is not the margin cash: $(cat "$work/v")"
+[ "$(jq -r '.balances[.assets | index("USD")]' "$work/proof.json")" = "$mcash" ] ||
+  fail "proof balances: $(cat "$work/proof.json")"
 "$bin/clearaudit" verify-proof "$work/proof.pb" --header "$work/block.pb" \
   --next-block "$work/next.pb" --validators "$work/net/genesis.json" > "$work/v2" ||
   fail "verify-proof pb: $(cat "$work/v2")"

@@ -38,10 +38,23 @@ static inline void tk_key(cn_keypair *kp, unsigned i) {
 
 static inline void tk_hex(char out[65], const uint8_t p[32]) { cn_hex_encode(out, p, 32); }
 
+/* Registers key i as a client account directly in the overlay (no registrar); its public key
+ * in pub. Returns 1, or 0 when memory ran out. */
+static inline int tk_put_client(cn_overlay *ov, unsigned i, uint8_t pub[32]) {
+    cn_keypair k;
+    tk_key(&k, i);
+    memcpy(pub, k.pub, 32);
+    cn_account a;
+    memset(&a, 0, sizeof a);
+    a.kind = CN_ACCT_CLIENT;
+    return cn_state_put_account(ov, pub, &a);
+}
+
 /* Genesis JSON: key 0 is validator+custodian+governor+approver+oracle (power 10), key 1 is a
  * custodian+oracle member, key 2 an auditor member. Assets USD (6 decimals) and AAPL. `extra`
- * is spliced in after the assets (e.g. "\"params\":{...},"), or "". */
-static inline char *tk_genesis_json(const char *extra) {
+ * is spliced in after the assets (e.g. "\"params\":{...},"), or ""; `contracts` is the JSON
+ * array of contracts (paths relative to the directory given to cn_genesis_parse). */
+static inline char *tk_genesis_json_contracts(const char *extra, const char *contracts) {
     cn_keypair k[3];
     char h[3][65];
     for (unsigned i = 0; i < 3; i++) {
@@ -61,9 +74,13 @@ static inline char *tk_genesis_json(const char *extra) {
              "\"maintenance_margin_bps\":10000,\"reference_price\":1000000},\n"
              " {\"symbol\":\"AAPL\",\"decimals\":4,\"risk_tier\":2,\"initial_margin_bps\":5000,"
              "\"maintenance_margin_bps\":2500,\"reference_price\":190000000}],\n"
-             "%s\"contracts\":[]}\n",
-             h[0], h[1], h[2], extra);
+             "%s\"contracts\":%s}\n",
+             h[0], h[1], h[2], extra, contracts);
     return buf;
+}
+
+static inline char *tk_genesis_json(const char *extra) {
+    return tk_genesis_json_contracts(extra, "[]");
 }
 
 static inline void tk_rmtree(const char *path) {
