@@ -29,6 +29,11 @@ void cn_app_hash_link(const uint8_t prev[32], const uint8_t ws[32], uint8_t out[
     cn_hash_pair(out, CN_TAG_APPHASH, prev, ws);
 }
 
+void cn_app_meta_events_key(uint64_t height, uint8_t out[15]) {
+    memcpy(out, "events:", 7);
+    cn_put_be64(out + 7, height);
+}
+
 void cn_app_meta_apphash_key(uint64_t height, char out[32]) {
     snprintf(out, 32, "apphash:%016llx", (unsigned long long)height);
 }

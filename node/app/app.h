@@ -150,6 +150,10 @@ typedef struct {
 } cn_app_stats;
 void cn_app_stats_get(const cn_app *app, cn_app_stats *out);
 
+/* The meta key of a height's end-of-block events: "events:" || be64 height (15 bytes); the
+ * value is the encoded Receipt the state held under 'm' "endblock" after that block. */
+void cn_app_meta_events_key(uint64_t height, uint8_t out[15]);
+
 /* The meta key "apphash:<16 hex digits>" of a height. */
 void cn_app_meta_apphash_key(uint64_t height, char out[32]);
 

@@ -275,11 +275,20 @@ int cn_app_commit(cn_app *app, cn_block_result *res, const uint8_t *commit, size
     cn_store_wtxn *b;
     cn_store_err e = cn_store_begin(app->store, &b);
     int valset_changed = 0;
+    cn_key eb;
+    cn_sk_named(&eb, CN_SK_META, "endblock");
     for (size_t i = 0; !e && i < n; i++) {
         if (w[i].op == CN_OV_PUT)
             e = cn_store_put(b, CN_DB_STATE, w[i].key, w[i].klen, w[i].val, w[i].vlen);
         else if ((e = cn_store_del(b, CN_DB_STATE, w[i].key, w[i].klen)) == CN_STORE_NOTFOUND)
             e = CN_STORE_OK;
+        /* the end-of-block events stay readable per height (GET /v1/blocks/{h}) although
+         * the state keeps only the last block's */
+        if (!e && w[i].op == CN_OV_PUT && w[i].klen == eb.len && memcmp(w[i].key, eb.b, eb.len) == 0) {
+            uint8_t mk[15];
+            cn_app_meta_events_key(res->height, mk);
+            e = cn_store_put(b, CN_DB_META, mk, sizeof mk, w[i].val, w[i].vlen);
+        }
         if (!e && w[i].klen == 2 && w[i].key[0] == CN_SK_VALSET && w[i].op == CN_OV_PUT) {
             valset_changed = 1;
             /* history for commit checks of old heights (cn_validators_at) */

@@ -50,7 +50,8 @@ static cn_txerr be_submit(void *ctx, const uint8_t *bytes, size_t len, uint8_t h
 }
 
 /* A decoded receipt as JSON. */
-static json_t *receipt_json(const uint8_t hash[32], const Clearnode__V1__Receipt *r) {
+/* A receipt's events as [{"type", "attrs": {key: value}}]. */
+static json_t *events_json(const Clearnode__V1__Receipt *r) {
     json_t *evs = json_array();
     for (size_t i = 0; i < r->n_events; i++) {
         json_t *attrs = json_object();
@@ -60,6 +61,11 @@ static json_t *receipt_json(const uint8_t hash[32], const Clearnode__V1__Receipt
         json_array_append_new(evs, json_pack("{s:s, s:o}", "type", r->events[i]->type, "attrs",
                                              attrs));
     }
+    return evs;
+}
+
+static json_t *receipt_json(const uint8_t hash[32], const Clearnode__V1__Receipt *r) {
+    json_t *evs = events_json(r);
     return json_pack("{s:o, s:I, s:i, s:i, s:s, s:s, s:I, s:o}", "hash", hexj(hash, 32),
                      "height", (json_int_t)r->height, "index", (int)r->index, "code",
                      (int)r->code, "code_name", cn_txerr_name((cn_txerr)r->code), "message",
@@ -198,6 +204,17 @@ static json_t *be_get_block(void *ctx, uint64_t height) {
                 cn_decode(CN_MSG_COMMIT, v, len, &cpb) == CN_DECODE_OK)
                 json_object_set_new(out, "commit",
                                     commit_json((const Clearnode__V1__Commit *)cpb.msg));
+            uint8_t ek[15];
+            cn_pb epb;
+            cn_app_meta_events_key(height, ek);
+            if (cn_store_read_get(r, CN_DB_META, ek, sizeof ek, &v, &len) == CN_STORE_OK &&
+                cn_decode(CN_MSG_RECEIPT, v, len, &epb) == CN_DECODE_OK) {
+                json_object_set_new(out, "end_block_events",
+                                    events_json((const Clearnode__V1__Receipt *)epb.msg));
+                cn_pb_free(&epb);
+            } else {
+                json_object_set_new(out, "end_block_events", json_array());
+            }
         }
     }
     cn_pb_free(&cpb);

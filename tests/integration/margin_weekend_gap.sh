@@ -80,6 +80,18 @@ done
 view globals 2; bad=$V
 [ "$bad" -gt 0 ] || fail "the shortfall was not booked as bad debt (insurance $ins0)"
 check_conservation "$n"
+# The liquidations are in the end-of-block events of the block that made them, readable by
+# height from the API: one margin.liquidation per crossed account, and the shortfalls.
+top=$(height); nliq=0; nshort=0
+for ((h = 1; h <= top; h++)); do
+  b=$(curl -sf "$node_url/v1/blocks/$h") || fail "block $h"
+  nliq=$((nliq + $( (grep -o "\"type\":\"margin.liquidation\"" <<<"$b" || true) | wc -l)))
+  nshort=$((nshort + $( (grep -o "\"type\":\"margin.shortfall\"" <<<"$b" || true) | wc -l)))
+done
+crossed=0
+for ((i = 0; i < n; i++)); do (( (10000 - deps[i]) * 100 >= 8000 * 70 )) && crossed=$((crossed + 1)); done
+[ "$nliq" -ge "$crossed" ] || fail "$nliq margin.liquidation events for $crossed crossed accounts"
+[ "$nshort" = "$shortfalls" ] || fail "$nshort margin.shortfall events, $shortfalls shortfalls"
 stop_node
 "$bin/clearnode" verify --home "$home" --replay > "$work/verify" || fail "replay: $(cat "$work/verify")"
 echo "margin weekend gap: ok ($shortfalls shortfalls, bad debt $bad)"
