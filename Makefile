@@ -29,7 +29,7 @@ GEN := build/gen
 # Every package the build, the tests, the fuzzers and the benchmarks need.
 DEB_PKGS := gcc make pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev lmdb-utils \
             libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libevent-dev libjansson-dev \
-            clang libclang-rt-14-dev lua5.4 curl cppcheck faketime iproute2
+            clang libclang-rt-14-dev lua5.4 curl cppcheck faketime iproute2 jq python3
 
 PKG_LIBS := libsecp256k1 libsodium lmdb libprotobuf-c libevent libevent_pthreads jansson
 
