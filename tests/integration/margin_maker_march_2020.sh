@@ -40,19 +40,23 @@ check_conservation "$n"
 snap=0
 snapshot() {
   local i r
+  local hpos=() hcash=()
   for ((i = 0; i < n; i++)); do
     m0_tx call --contract margin --entry position --args "$(words "${pub[i]}"),1,0"
-    echo "$m0_last" > "$work/h$i"
+    hpos[i]=$m0_last
     m0_tx call --contract margin --entry cash --args "$(words "${pub[i]}")"
-    echo "$m0_last" > "$work/c$i"
+    hcash[i]=$m0_last
   done
+  m0_sync # member0's txs commit in nonce order: the last one's receipt means all are there
+  local rp=() rc=()
+  mapfile -t rp < <(receipts "${hpos[@]}")
+  mapfile -t rc < <(receipts "${hcash[@]}")
   for ((i = 0; i < n; i++)); do
-    r=$(wait_receipt "$(cat "$work/h$i")")
-    local q hq c
-    q=$(echo "$r" | sed -n 's/.*"message":"ok: returned \(-\{0,1\}[0-9]*\)".*/\1/p')
-    hq=$(echo "$r" | json_field height)
-    r=$(wait_receipt "$(cat "$work/c$i")")
-    c=$(echo "$r" | sed -n 's/.*"message":"ok: returned \(-\{0,1\}[0-9]*\)".*/\1/p')
+    local q hq= c
+    q=$(returned "${rp[i]}")
+    [[ ${rp[i]} =~ \"height\":([0-9]+) ]] && hq=${BASH_REMATCH[1]}
+    c=$(returned "${rc[i]}")
+    [ -n "$q" ] && [ -n "$hq" ] && [ -n "$c" ] || fail "snapshot $snap, account $i: ${rp[i]} ${rc[i]}"
     echo "$snap $i $hq $q $c" >> "$work/obs"
   done
   snap=$((snap + 1))

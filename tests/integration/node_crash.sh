@@ -19,11 +19,14 @@ flags=(--block-interval-ms 50 --mempool-nonce-window 100000 --log-level warn)
 : > "$work/committed"
 for round in $(seq 1 "$rounds"); do
   start_node "$home" "${flags[@]}"
-  # Every receipt seen before earlier kills is still there, at the same height.
-  while read -r hash hh; do
-    r=$(curl -sf "$node_url/v1/tx/$hash") || fail "round $round: receipt $hash lost"
-    echo "$r" | grep -q "\"height\":$hh," || fail "round $round: receipt $hash moved: $r"
-  done < "$work/committed"
+  # Every receipt seen before earlier kills is still there, at the same height (one curl for
+  # all of them: a missing receipt leaves its line out and the comparison names it).
+  if [ -s "$work/committed" ]; then
+    awk -v u="$node_url" '{print "url = \"" u "/v1/tx/" $1 "\""}' "$work/committed" > "$work/urls"
+    curl -s -K "$work/urls" | jq -r '"\(.hash) \(.height)"' | sort > "$work/seen"
+    sort "$work/committed" | diff - "$work/seen" > "$work/lost" ||
+      fail "round $round: receipts lost or moved (< before the kill, > now): $(cat "$work/lost")"
+  fi
   before=$(height)
   "$bin/clearload" run --node "$node_url" --key "$work/net/keys/member0.key" \
     --clients 20 --txs 4000 --threads 2 >/dev/null 2>&1 &

@@ -40,7 +40,10 @@ m0_tx() {
   m0_nonce=$((m0_nonce + 1))
   "$ctl" tx "$@" --key "$m0" --nonce "$m0_nonce" --json > "$work/m0out" ||
     fail "member0 tx $*: $(cat "$work/m0out")"
-  m0_last=$(head -1 "$work/m0out" | json_field hash)
+  local line
+  read -r line < "$work/m0out"
+  [[ $line =~ \"hash\":\"([0-9a-f]{64})\" ]] || fail "member0 tx $*: no hash in $line"
+  m0_last=${BASH_REMATCH[1]}
 }
 m0_sync() { [ -z "${m0_last:-}" ] || wait_receipt "$m0_last" > /dev/null; }
 
@@ -86,7 +89,7 @@ view() {
   m0_tx call --contract margin --entry "$1" ${2:+--args "$2"}
   local r
   r=$(wait_receipt "$m0_last")
-  V=$(echo "$r" | sed -n 's/.*"message":"ok: returned \(-\{0,1\}[0-9]*\)".*/\1/p')
+  V=$(returned "$r")
   [ -n "$V" ] || fail "view $1 ${2:-}: $r"
 }
 

@@ -66,11 +66,26 @@ post_tx() {
 
 # wait_receipt HASH: waits until GET /v1/tx/HASH answers 200; prints the body.
 wait_receipt() {
-  for _ in $(seq 1 200); do
-    if curl -sf "$node_url/v1/tx/$1" > "$work/receipt" 2>/dev/null; then cat "$work/receipt"; return 0; fi
+  local i r
+  for ((i = 0; i < 200; i++)); do
+    if r=$(curl -sf "$node_url/v1/tx/$1" 2>/dev/null); then printf '%s\n' "$r"; return 0; fi
     sleep 0.05
   done
   fail "no receipt for $1"
+}
+
+# receipts HASH...: the committed receipts of these txs, one per line (each body ends with a
+# newline), in one curl; a missing one fails the test, so wait for the last first.
+receipts() {
+  local h
+  for h in "$@"; do printf 'url = "%s/v1/tx/%s"\n' "$node_url" "$h"; done > "$work/urls"
+  curl -sf -K "$work/urls" || fail "a receipt is missing among $*"
+}
+
+# returned RECEIPT: the integer a view call returned ("ok: returned N"), or nothing.
+returned() {
+  [[ $1 =~ \"message\":\"ok:\ returned\ (-?[0-9]+)\" ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+  return 0
 }
 
 json_field() { sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p"; }
