@@ -14,7 +14,7 @@
 #   tests/fuzz/fuzz_*.c   -> one libFuzzer target each (`make fuzz`)
 #   tests/bench/bench_*.c -> one benchmark each (`make bench`)
 #
-# Variables: VARIANT (release debug clang asan ubsan fuzz det-*), V=1 for verbose commands,
+# Variables: VARIANT (release debug clang asan ubsan sanitize fuzz det-*), V=1 for verbose commands,
 # FUZZ_SECONDS per fuzz target, SHARED (the directory holding vectors/).
 
 VARIANT ?= release
@@ -38,6 +38,7 @@ OPT_release := -O2 -g
 OPT_debug := -O0 -g3
 OPT_asan := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 OPT_ubsan := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all
+OPT_sanitize := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT_clang := -O2 -g
 OPT_fuzz := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 OPT_det-gcc-O0 := -O0
@@ -55,7 +56,7 @@ ifneq ($(CC_$(VARIANT)),)
 CC := $(CC_$(VARIANT))
 endif
 ifeq ($(origin OPT_$(VARIANT)),undefined)
-$(error unknown VARIANT '$(VARIANT)': use release, debug, clang, asan, ubsan or fuzz)
+$(error unknown VARIANT '$(VARIANT)': use release, debug, clang, asan, ubsan, sanitize or fuzz)
 endif
 OPT := $(OPT_$(VARIANT))
 SAN := $(filter -fsanitize=%,$(OPT))
@@ -116,7 +117,7 @@ BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_HELPER_SRCS := $(filter-out tests/bench/bench_%,$(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all test asan ubsan fuzz fuzz-build bench determinism lint clean deps check-deps \
+.PHONY: all test asan ubsan sanitize fuzz fuzz-build bench determinism lint clean deps check-deps \
         programs unit-tests run-tests demo
 .DEFAULT_GOAL := all
 # Keep objects that pattern rules build on the way to a binary.
@@ -207,6 +208,10 @@ asan: check-deps
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(MAKE) --no-print-directory VARIANT=asan run-tests
 ubsan: check-deps
 	$(Q)UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(MAKE) --no-print-directory VARIANT=ubsan run-tests
+# Both sanitizers in one build (they combine; CI runs this: the same checks in half the time).
+sanitize: check-deps
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) --no-print-directory VARIANT=sanitize run-tests
 
 # ---- fuzzing --------------------------------------------------------------------------------
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(ALL_LIBS)
