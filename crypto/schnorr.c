@@ -8,6 +8,8 @@
 #include <secp256k1_schnorrsig.h>
 #include <sodium.h>
 
+#include "crypto/xonly_cache.h"
+
 _Static_assert(sizeof(secp256k1_keypair) <= sizeof(((cn_keypair *)0)->data),
                "cn_keypair must hold a secp256k1_keypair");
 
@@ -86,7 +88,7 @@ int cn_sign32(const cn_keypair *kp, uint8_t sig[CN_SIG_LEN], const uint8_t msg[3
 int cn_verify(const uint8_t sig[CN_SIG_LEN], const uint8_t *msg, size_t msglen,
               const uint8_t pub[CN_PUBKEY_LEN]) {
     secp256k1_xonly_pubkey xpk;
-    if (!secp256k1_xonly_pubkey_parse(ctx, &xpk, pub))
+    if (!cn_xonly_cached_parse(ctx, &xpk, pub))
         return 0;
     return secp256k1_schnorrsig_verify(ctx, sig, msg, msglen, &xpk);
 }
@@ -98,7 +100,7 @@ int cn_verify32(const uint8_t sig[CN_SIG_LEN], const uint8_t msg[32],
 
 int cn_pubkey_valid(const uint8_t pub[CN_PUBKEY_LEN]) {
     secp256k1_xonly_pubkey xpk;
-    return secp256k1_xonly_pubkey_parse(ctx, &xpk, pub);
+    return cn_xonly_cached_parse(ctx, &xpk, pub);
 }
 
 void cn_sig_digest(uint8_t out[32], cn_tag_id kind, const char *chain_id, const uint8_t *body,

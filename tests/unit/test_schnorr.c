@@ -1,5 +1,6 @@
 /* BIP340: every row of the official vectors (read from the CSV at run time), signing byte for
  * byte where a secret key is given, plus the clearnode domain-separated wrappers. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,12 +120,64 @@ static void test_invalid_keys(void **state) {
     assert_false(cn_verify32(sig, msg, p));
 }
 
+/* Parsed keys are cached (crypto/xonly_cache.c). 1000 keys over 8192 direct-mapped slots
+ * collide (about 60 pairs expected), so evictions happen; every answer must still be the
+ * answer of a fresh parse: each signature verifies under its own key, never under another,
+ * and in any order, from several threads at once. */
+#define CACHE_KEYS 1000
+static cn_keypair ckeys[CACHE_KEYS];
+static uint8_t csigs[CACHE_KEYS][64], cmsg[32];
+
+static void *verify_all(void *arg) {
+    long bad = 0;
+    size_t start = (size_t)(uintptr_t)arg;
+    for (size_t k = 0; k < CACHE_KEYS; k++) {
+        size_t i = (start + k * 7) % CACHE_KEYS;
+        if (!cn_verify32(csigs[i], cmsg, ckeys[i].pub))
+            bad++;
+        if (cn_verify32(csigs[i], cmsg, ckeys[(i + 1) % CACHE_KEYS].pub))
+            bad++;
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void test_parsed_key_cache(void **state) {
+    (void)state;
+    memset(cmsg, 0x5a, sizeof cmsg);
+    for (size_t i = 0; i < CACHE_KEYS; i++) {
+        uint8_t sec[32];
+        assert_true(cn_seckey_generate(sec));
+        assert_true(cn_keypair_from_seckey(&ckeys[i], sec));
+        assert_true(cn_sign32(&ckeys[i], csigs[i], cmsg, NULL));
+    }
+    uint8_t bad_x[32]; /* x = p: never a key, cached or not, before and after valid ones */
+    assert_true(cn_hex_decode_exact(
+        bad_x, 32, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f"));
+    assert_false(cn_pubkey_valid(bad_x));
+    assert_int_equal((intptr_t)verify_all((void *)(uintptr_t)0), 0);
+    assert_int_equal((intptr_t)verify_all((void *)(uintptr_t)500), 0);
+    for (size_t i = 0; i < CACHE_KEYS; i++)
+        assert_true(cn_pubkey_valid(ckeys[i].pub));
+    assert_false(cn_pubkey_valid(bad_x));
+    pthread_t th[4];
+    for (size_t t = 0; t < 4; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, verify_all, (void *)(uintptr_t)(t * 250)), 0);
+    for (size_t t = 0; t < 4; t++) {
+        void *r;
+        assert_int_equal(pthread_join(th[t], &r), 0);
+        assert_int_equal((intptr_t)r, 0);
+    }
+    for (size_t i = 0; i < CACHE_KEYS; i++)
+        cn_keypair_wipe(&ckeys[i]);
+}
+
 int main(void) {
     assert_true(cn_crypto_init());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bip340_vectors),
         cmocka_unit_test(test_sign_body_domain_separation),
         cmocka_unit_test(test_invalid_keys),
+        cmocka_unit_test(test_parsed_key_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
