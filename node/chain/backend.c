@@ -390,6 +390,16 @@ static void be_metrics(void *ctx, struct evbuffer *out) {
             evbuffer_add_printf(out, "clearnode_tx_rejected_total{code=\"%s\"} %llu\n",
                                 cn_txerr_name((cn_txerr)c), (unsigned long long)v);
     }
+    evbuffer_add_printf(out,
+                        "# HELP clearnode_peer_tx_pending Transactions from peers waiting for "
+                        "admission.\n# TYPE clearnode_peer_tx_pending gauge\n"
+                        "clearnode_peer_tx_pending %zu\n"
+                        "# HELP clearnode_peer_tx_dropped_total Transactions from peers dropped "
+                        "because the admission queue was full.\n"
+                        "# TYPE clearnode_peer_tx_dropped_total counter\n"
+                        "clearnode_peer_tx_dropped_total %llu\n",
+                        cn_admitter_pending(n->admitter),
+                        (unsigned long long)cn_admitter_dropped(n->admitter));
     consensus_metrics(n, out);
     cn_oracle_write_metrics(n->store, &n->g, time_ms, out);
 }

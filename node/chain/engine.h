@@ -43,8 +43,9 @@ typedef struct {
     pthread_mutex_t *mp_lock;       /* held around every mempool call */
     const cn_keypair *key;          /* node key (a validator's consensus key) */
     const cn_config *cfg;
-    /* Admits transactions received from peers (the node's batch admission path). */
-    void (*admit)(void *ctx, size_t n, const uint8_t *const *bytes, const size_t *lens);
+    /* Hands over transactions received from peers for admission, with ownership of every
+     * bytes[i] (malloc'd); must not block on admission itself (the node queues them). */
+    void (*admit)(void *ctx, size_t n, uint8_t *const *bytes, const size_t *lens);
     /* After every commit, on the engine thread (the node publishes its tip). */
     void (*on_commit)(void *ctx, uint64_t height, size_t n_txs);
     void *ctx;

@@ -113,9 +113,10 @@ void en_tx_flush(cn_engine *e) {
     if (e->n_rx_tx == 0)
         return;
     if (e->p.admit)
-        e->p.admit(e->p.ctx, e->n_rx_tx, (const uint8_t *const *)e->rx_tx, e->rx_tx_len);
-    for (size_t i = 0; i < e->n_rx_tx; i++)
-        free(e->rx_tx[i]);
+        e->p.admit(e->p.ctx, e->n_rx_tx, e->rx_tx, e->rx_tx_len); /* takes the buffers */
+    else
+        for (size_t i = 0; i < e->n_rx_tx; i++)
+            free(e->rx_tx[i]);
     e->n_rx_tx = 0;
 }
 

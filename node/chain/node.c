@@ -27,8 +27,8 @@
 
 static void tip_publish(cn_node *n);
 static void sample_rate(cn_node *n);
-static void admit_from_peers(void *ctx, size_t n, const uint8_t *const *bytes,
-                             const size_t *lens);
+static void admit_from_peers(void *ctx, size_t n, uint8_t *const *bytes, const size_t *lens);
+static void admit_now(void *ctx, size_t n, const uint8_t *const *bytes, const size_t *lens);
 static void on_commit(void *ctx, uint64_t height, size_t n_txs);
 
 int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn_keypair *key,
@@ -87,6 +87,12 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
         cn_node_close(n);
         return 0;
     }
+    n->admitter = cn_admitter_new(admit_now, n, cfg->mempool_max_txs);
+    if (!n->admitter) {
+        snprintf(err, cap, "could not start the peer transaction admission thread");
+        cn_node_close(n);
+        return 0;
+    }
     tip_publish(n);
     cn_node_backend_init(n);
     cn_engine_params ep = {.app = n->app,
@@ -107,10 +113,9 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
     return 1;
 }
 
-/* Transactions from peers: the batch path, verdicts only logged (the sender's node answered
- * its client). */
-static void admit_from_peers(void *ctx, size_t n, const uint8_t *const *bytes,
-                             const size_t *lens) {
+/* Transactions from peers, on the admitter's thread: the batch path, verdicts not reported
+ * (the sender's node answered its client). */
+static void admit_now(void *ctx, size_t n, const uint8_t *const *bytes, const size_t *lens) {
     cn_node *node = ctx;
     cn_txerr *codes = malloc(n * sizeof *codes);
     uint8_t(*hashes)[32] = malloc(n * 32);
@@ -120,6 +125,15 @@ static void admit_from_peers(void *ctx, size_t n, const uint8_t *const *bytes,
     free(codes);
     free(hashes);
     free(msgs);
+}
+
+/* On the engine thread: queue them and return to consensus. */
+static void admit_from_peers(void *ctx, size_t n, uint8_t *const *bytes, const size_t *lens) {
+    cn_node *node = ctx;
+    size_t dropped = cn_admitter_push(node->admitter, n, bytes, lens);
+    if (dropped)
+        CN_LOG_WARN("peer transactions: %zu dropped, %zu already wait for admission", dropped,
+                    cn_admitter_pending(node->admitter));
 }
 
 /* After each commit, on the engine thread. */
@@ -260,6 +274,8 @@ void cn_node_close(cn_node *n) {
         return;
     cn_engine_free(n->eng); /* stops its thread first */
     n->eng = NULL;
+    cn_admitter_free(n->admitter); /* after the engine, which feeds it */
+    n->admitter = NULL;
     cn_rpc_server_stop(n->rpc);
     if (n->timer)
         event_free(n->timer);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "node/chain/admitter.h"
 #include "node/chain/node.h"
 #include "node/chain/engine.h"
 #include "node/mempool/mempool.h"
@@ -37,6 +38,7 @@ struct cn_node {
     uint8_t tip_app_hash[32], tip_block_id[32];
     struct event *watch;
     cn_workpool *verifiers;
+    cn_admitter *admitter; /* peers' txs, admitted off the engine thread */
     /* (wall ms, committed tx total) at recent blocks, for the tx/s metric */
     uint64_t samp_t[CN_RATE_SAMPLES], samp_n[CN_RATE_SAMPLES];
     size_t samp_head, samp_count;
