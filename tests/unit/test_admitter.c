@@ -73,6 +73,21 @@ static void wait_seen(sink *s, size_t n) {
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Waits until the callback holds a batch at the closed gate. */
+static void wait_at_gate(sink *s) {
+    pthread_mutex_lock(&s->mu);
+    while (!s->waiting)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void open_gate(sink *s) {
+    pthread_mutex_lock(&s->mu);
+    s->gate = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void test_order_and_thread(void **state) {
     (void)state;
     sink s;
@@ -98,19 +113,13 @@ static void test_bound_drops_and_counts(void **state) {
     assert_non_null(a);
     /* the first batch is taken by the thread, which then waits at the gate */
     assert_int_equal(push_range(a, 0, 4), 0);
-    pthread_mutex_lock(&s.mu);
-    while (!s.waiting)
-        pthread_cond_wait(&s.cv, &s.mu);
-    pthread_mutex_unlock(&s.mu);
+    wait_at_gate(&s);
     /* 16 fit in the queue; of 20 more pushed, 4 are dropped */
     assert_int_equal(push_range(a, 4, 12), 0);
     assert_int_equal(push_range(a, 16, 8), 4);
     assert_int_equal(cn_admitter_pending(a), 16);
     assert_int_equal(cn_admitter_dropped(a), 4);
-    pthread_mutex_lock(&s.mu);
-    s.gate = 1;
-    pthread_cond_broadcast(&s.cv);
-    pthread_mutex_unlock(&s.mu);
+    open_gate(&s);
     wait_seen(&s, 20);
     for (uint32_t i = 0; i < 20; i++)
         assert_int_equal(s.seen[i], i); /* 20..23 were the dropped ones */
@@ -124,16 +133,10 @@ static void test_free_with_queued(void **state) {
     cn_admitter *a = cn_admitter_new(on_admit, &s, 64);
     assert_non_null(a);
     assert_int_equal(push_range(a, 0, 8), 0);
-    pthread_mutex_lock(&s.mu);
-    while (!s.waiting)
-        pthread_cond_wait(&s.cv, &s.mu);
-    pthread_mutex_unlock(&s.mu);
+    wait_at_gate(&s);
     assert_int_equal(push_range(a, 8, 30), 0);
     /* open the gate from another thread while free() waits for the admitter to stop */
-    pthread_mutex_lock(&s.mu);
-    s.gate = 1;
-    pthread_cond_broadcast(&s.cv);
-    pthread_mutex_unlock(&s.mu);
+    open_gate(&s);
     cn_admitter_free(a); /* what is still queued is freed (the leak checker would see it) */
     assert_true(s.n_seen >= 8 && s.n_seen <= 38);
     cn_admitter_free(NULL);
