@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/bytes.h"
 #include "node/app/custody.h"
 #include "node/app/margin_store.h"
+#include "node/app/overlay_cursor.h"
 #include "node/app/state.h"
+#include "node/contract/chost.h"
 
 static uint8_t g_reserves_key[CN_RESERVES_KEY_LEN];
 
@@ -46,71 +49,6 @@ static void key_epoch(cn_key *k, uint8_t sub, uint64_t epoch) {
     cn_key_start(k, CN_SK_RESERVES);
     cn_key_u8(k, sub);
     cn_key_be64(k, epoch);
-}
-
-/* ---- account enumeration ----------------------------------------------------------------- */
-
-typedef struct {
-    uint8_t (*keys)[32];
-    size_t n, cap;
-} keyset;
-
-static int keyset_add(keyset *s, const uint8_t *k) {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        void *p = realloc(s->keys, nc * 32);
-        if (!p)
-            return 0;
-        s->keys = p;
-        s->cap = nc;
-    }
-    memcpy(s->keys[s->n++], k, 32);
-    return 1;
-}
-
-static int cmp32(const void *a, const void *b) {
-    return memcmp(a, b, 32);
-}
-
-/* Every pubkey with an 'a' key in the committed snapshot or written by this block, sorted and
- * unique. Whether it still exists is checked by the caller through the overlay. */
-static int collect_accounts(cn_overlay *ov, keyset *s) {
-    const uint8_t prefix = CN_SK_ACCOUNT;
-    if (ov->base) {
-        cn_store_iter *it = NULL;
-        if (cn_store_iter_read(&it, ov->base, CN_DB_STATE, &prefix, 1, NULL, 0, 0) != CN_STORE_OK)
-            return 0;
-        const void *k, *v;
-        size_t kl, vl;
-        cn_store_err e;
-        while ((e = cn_store_iter_next(it, &k, &kl, &v, &vl)) == CN_STORE_OK)
-            if (kl == 33 && !keyset_add(s, (const uint8_t *)k + 1)) {
-                cn_store_iter_close(it);
-                return 0;
-            }
-        cn_store_iter_close(it);
-        if (e != CN_STORE_NOTFOUND)
-            return 0;
-    }
-    size_t nw = 0;
-    cn_ov_write *w = cn_overlay_writes(ov, &nw);
-    if (!w && nw == SIZE_MAX)
-        return 0;
-    for (size_t i = 0; i < nw; i++)
-        if (w[i].op == CN_OV_PUT && w[i].klen == 33 && w[i].key[0] == CN_SK_ACCOUNT &&
-            !keyset_add(s, w[i].key + 1)) {
-            free(w);
-            return 0;
-        }
-    free(w);
-    if (s->n)
-        qsort(s->keys, s->n, 32, cmp32);
-    size_t u = 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (u == 0 || memcmp(s->keys[u - 1], s->keys[i], 32) != 0)
-            memmove(s->keys[u++], s->keys[i], 32);
-    s->n = u;
-    return 1;
 }
 
 /* ---- leaf set ---------------------------------------------------------------------------- */
@@ -328,38 +266,168 @@ int cn_reserves_rebuild(cn_overlay *ov, const char *chain_id, uint64_t epoch,
 
 /* ---- the epoch step ---------------------------------------------------------------------- */
 
-/* Claims of one account in genesis asset order; *any is set when one is nonzero. `mcid` is
- * the margin contract's id (NULL when it is not deployed): its non-negative margin cash is a
- * claim on the cash asset, genesis asset 0 (docs/reserves.md, "On chain"). *capped is set when
- * the claim on that asset exceeded the leaf bound and was recorded as the bound. */
-static int account_claims(cn_overlay *ov, const cn_genesis *g, const uint8_t *mcid,
-                          const uint8_t pub[32], uint64_t *row, int *any, int *capped) {
-    for (size_t a = 0; a < g->n_assets; a++) {
-        int64_t bal, locked;
-        if (cn_state_get_balance(ov, pub, g->assets[a].symbol, &bal) < 0 ||
-            cn_custody_get_locked(ov, pub, g->assets[a].symbol, &locked) < 0)
+/* The claims of every account, gathered by walking the key families that hold them ('a'
+ * accounts, 'b' balances, custody 'l' locked balances, the margin contract's 'c' cash
+ * records; all continue with the pubkey, so each is in account order) one after another and
+ * merging each into the account rows: a cursor step per record instead of a lookup per
+ * account and asset, and one sequential read of each family, which matters when the state's
+ * pages are not cached. */
+typedef struct {
+    uint8_t (*keys)[32]; /* accounts in pubkey order; after compaction those with a claim */
+    uint64_t *claims;    /* n x K */
+    size_t n, cap;
+    size_t capped, first_capped; /* claims recorded at the leaf bound, and the first one */
+} claim_rows;
+
+static int rows_add(claim_rows *c, uint32_t K, const uint8_t pub[32]) {
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 1024;
+        void *k = realloc(c->keys, nc * 32);
+        if (k)
+            c->keys = k;
+        void *v = k ? realloc(c->claims, nc * K * 8) : NULL;
+        if (!v)
             return 0;
-        if (bal < 0 || locked < 0)
-            return 0; /* never stored: a corrupt state */
-        uint64_t c = (uint64_t)bal + (uint64_t)locked;
-        if (c > CN_POR_LEAF_MAX)
-            return 0; /* supply is int64, so Σ balance + locked cannot exceed it */
-        if (a == 0 && mcid) {
-            /* Margin cash is not bounded by the supply (the house pays gains out of its own
-             * book), so the sum may pass the leaf bound: record the bound rather than stop
-             * the chain, and report it (reserves.claim_capped). */
-            int64_t m;
-            if (cn_margin_cash_claim(ov, mcid, pub, &m) < 0)
-                return 0;
-            if (__builtin_add_overflow(c, (uint64_t)m, &c) || c > CN_POR_LEAF_MAX) {
-                c = CN_POR_LEAF_MAX;
-                *capped = 1;
-            }
-        }
-        row[a] = c;
-        *any |= c != 0;
+        c->claims = v;
+        c->cap = nc;
+    }
+    memcpy(c->keys[c->n], pub, 32);
+    memset(c->claims + c->n * K, 0, K * 8);
+    c->n++;
+    return 1;
+}
+
+/* Walks one family: fn(ctx, row of the account or NULL, key, value) for each record whose
+ * pubkey (at byte `at` of its key) is an account's. Returns 1, or 0 when fn or storage
+ * failed. */
+typedef int (*family_fn)(void *ctx, uint64_t *row, const uint8_t *k, size_t kl,
+                         const uint8_t *v, size_t vl);
+
+static int walk_family(cn_overlay *ov, const cn_ov_write *wr, size_t nw, const uint8_t *prefix,
+                       size_t plen, size_t at, claim_rows *c, uint32_t K, family_fn fn,
+                       void *ctx) {
+    cn_ov_cursor cur;
+    if (!cn_ov_cursor_open(&cur, ov, wr, nw, prefix, plen))
+        return 0;
+    const uint8_t *k, *v;
+    size_t kl, vl, j = 0;
+    int r, ok = 1;
+    while (ok && (r = cn_ov_cursor_next(&cur, &k, &kl, &v, &vl)) == 1) {
+        if (kl < at + 32)
+            continue;
+        while (j < c->n && memcmp(c->keys[j], k + at, 32) < 0)
+            j++;
+        if (j < c->n && memcmp(c->keys[j], k + at, 32) == 0)
+            ok = fn(ctx, c->claims + j * K, k, kl, v, vl);
+    }
+    cn_ov_cursor_close(&cur);
+    return ok && r == 0;
+}
+
+/* Balances ('b') and locked balances ('l'): be64 under 'x' pubkey symbol, for the genesis
+ * assets (records of other assets are not claims). A stored balance is > 0 (zero balances
+ * are deleted), a locked one >= 0; anything else is a corrupt state. */
+typedef struct {
+    const cn_genesis *g;
+    int positive;
+} i64_family;
+
+static int add_i64(void *ctx, uint64_t *row, const uint8_t *k, size_t kl, const uint8_t *v,
+                   size_t vl) {
+    const i64_family *f = ctx;
+    for (size_t a = 0; a < f->g->n_assets; a++) {
+        size_t l = strlen(f->g->assets[a].symbol);
+        if (kl - 33 != l || memcmp(k + 33, f->g->assets[a].symbol, l) != 0)
+            continue;
+        if (vl != 8)
+            return 0;
+        int64_t x = cn_get_be64_signed(v);
+        if (x < 0 || (f->positive && x == 0))
+            return 0;
+        /* supply is int64, so balance + locked cannot overflow (the leaf bound is checked
+         * once both are in) */
+        row[a] += (uint64_t)x;
     }
     return 1;
+}
+
+/* The margin contract's 'c' pubkey record: be64 cash, be64 interest index. Its non-negative
+ * part is a claim on the cash asset, genesis asset 0 (docs/reserves.md, "On chain"). Margin
+ * cash is not bounded by the supply (the house pays gains out of its own book), so the sum
+ * may pass the leaf bound: it is recorded as the bound rather than stop the chain, and
+ * reported (reserves.claim_capped, counted when the rows are compacted). */
+static int add_margin_cash(void *ctx, uint64_t *row, const uint8_t *k, size_t kl,
+                           const uint8_t *v, size_t vl) {
+    (void)ctx;
+    (void)k;
+    if (kl != CN_CSTORE_PREFIX_LEN + 33)
+        return 1;
+    if (vl != 16)
+        return 0; /* the contract always writes cash and its index */
+    int64_t cash = (int64_t)cn_get_be64(v); /* two's complement, as the VM writes words */
+    if (cash > 0 && (__builtin_add_overflow(row[0], (uint64_t)cash, &row[0]) ||
+                     row[0] > CN_POR_LEAF_MAX))
+        row[0] = CN_POR_LEAF_MAX + 1; /* marks the cap; recorded as the bound */
+    return 1;
+}
+
+/* Keeps the accounts with a nonzero claim, in order, and turns cap marks into the bound. */
+static void rows_compact(claim_rows *c, uint32_t K) {
+    size_t m = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        uint64_t *row = c->claims + i * K;
+        int any = 0;
+        for (uint32_t a = 0; a < K; a++)
+            any |= row[a] != 0;
+        if (!any)
+            continue;
+        if (row[0] > CN_POR_LEAF_MAX) {
+            row[0] = CN_POR_LEAF_MAX;
+            if (c->capped++ == 0)
+                c->first_capped = m;
+        }
+        memmove(c->keys[m], c->keys[i], 32);
+        memmove(c->claims + m * K, row, K * 8);
+        m++;
+    }
+    c->n = m;
+}
+
+/* Claims of every account in genesis asset order: balance + locked, plus the margin cash on
+ * the cash asset when the contract is deployed (`mcid`, else NULL). */
+static int gather_claims(cn_overlay *ov, const cn_genesis *g, const uint8_t *mcid,
+                         claim_rows *c) {
+    size_t nw = 0;
+    cn_ov_write *wr = cn_overlay_writes(ov, &nw);
+    if (!wr && nw == SIZE_MAX)
+        return 0;
+    uint32_t K = (uint32_t)g->n_assets;
+    const uint8_t pa = CN_SK_ACCOUNT, pb = CN_SK_BALANCE, pl = CN_SK_LOCKED;
+    cn_ov_cursor cur;
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    int r = -1, ok = cn_ov_cursor_open(&cur, ov, wr, nw, &pa, 1);
+    while (ok && (r = cn_ov_cursor_next(&cur, &k, &kl, &v, &vl)) == 1) {
+        cn_account acct;
+        if (kl == 33)
+            ok = cn_account_decode(&acct, v, vl) && rows_add(c, K, k + 1);
+    }
+    cn_ov_cursor_close(&cur);
+    ok = ok && r == 0;
+    i64_family bal = {g, 1}, locked = {g, 0};
+    ok = ok && walk_family(ov, wr, nw, &pb, 1, 1, c, K, add_i64, &bal) &&
+         walk_family(ov, wr, nw, &pl, 1, 1, c, K, add_i64, &locked);
+    for (size_t i = 0; ok && i < c->n * K; i++)
+        ok = c->claims[i] <= CN_POR_LEAF_MAX;
+    if (ok && mcid) {
+        uint8_t pm[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];
+        size_t pml = cn_cstore_key(pm, mcid, (const uint8_t *)"c", 1);
+        ok = walk_family(ov, wr, nw, pm, pml, pml, c, K, add_margin_cash, NULL);
+    }
+    if (ok)
+        rows_compact(c, K);
+    free(wr);
+    return ok && !ov->failed;
 }
 
 int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, cn_evlist *ev) {
@@ -369,33 +437,11 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
         return 1;
     uint64_t epoch = height / eb;
     uint32_t K = (uint32_t)g->n_assets;
-    keyset s = {0};
+    claim_rows c = {0};
     uint8_t mcid[32];
     int margin = cn_margin_deployed(ov, mcid);
-    int ok = margin >= 0 && collect_accounts(ov, &s);
-    uint64_t *claims = ok && s.n ? malloc(s.n * K * 8) : NULL;
-    size_t n = 0, capped = 0, first_capped = 0;
-    if (ok && s.n && !claims)
-        ok = 0;
-    for (size_t i = 0; ok && i < s.n; i++) {
-        cn_account acct;
-        int r = cn_state_get_account(ov, s.keys[i], &acct);
-        if (r < 0) {
-            ok = 0;
-            break;
-        }
-        if (r == 0)
-            continue;
-        int any = 0, cap = 0;
-        ok = account_claims(ov, g, margin > 0 ? mcid : NULL, s.keys[i], claims + n * K, &any,
-                            &cap);
-        if (ok && cap && capped++ == 0)
-            first_capped = n;
-        if (ok && any) {
-            memmove(s.keys[n], s.keys[i], 32);
-            n++;
-        }
-    }
+    int ok = margin >= 0 && gather_claims(ov, g, margin > 0 ? mcid : NULL, &c);
+    size_t n = c.n;
     cn_reserves_epoch e;
     memset(&e, 0, sizeof e);
     e.epoch = epoch;
@@ -409,8 +455,8 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
     /* An epoch with no claims at all publishes nothing: an empty tree has no root. */
     if (ok && n > 0) {
         cn_sumtree *t = NULL;
-        cn_por_err pe = build_tree(g->chain_id, &al, epoch, n, (const uint8_t(*)[32])s.keys,
-                                   claims, &t);
+        cn_por_err pe = build_tree(g->chain_id, &al, epoch, n, (const uint8_t(*)[32])c.keys,
+                                   c.claims, &t);
         if (pe != CN_POR_OK) {
             ok = 0;
         } else {
@@ -424,7 +470,7 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
             cn_key pk;
             cn_key_start(&pk, CN_SK_RESERVES);
             cn_key_u8(&pk, 'P');
-            ok = store_leaves(ov, epoch, n, K, (const uint8_t(*)[32])s.keys, claims) &&
+            ok = store_leaves(ov, epoch, n, K, (const uint8_t(*)[32])c.keys, c.claims) &&
                  encode_epoch(ov, &e) && cn_overlay_put(ov, pk.b, pk.len, pv, 8);
             cn_event *x = ok ? cn_evlist_add(ev, "reserves.published") : NULL;
             if (x) {
@@ -434,16 +480,16 @@ int cn_reserves_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, 
                 cn_ev_i64(x, "depth", (int64_t)e.depth);
             }
             /* One alert per epoch, however many claims were capped (receipts are bounded). */
-            x = ok && capped ? cn_evlist_add(ev, "reserves.claim_capped") : NULL;
+            x = ok && c.capped ? cn_evlist_add(ev, "reserves.claim_capped") : NULL;
             if (x) {
                 cn_ev_i64(x, "epoch", (int64_t)epoch);
-                cn_ev_i64(x, "accounts", (int64_t)capped);
-                cn_ev_hex(x, "first", s.keys[first_capped], 32);
+                cn_ev_i64(x, "accounts", (int64_t)c.capped);
+                cn_ev_hex(x, "first", c.keys[c.first_capped], 32);
                 cn_ev_str(x, "asset", g->assets[0].symbol);
             }
         }
     }
-    free(claims);
-    free(s.keys);
+    free(c.claims);
+    free(c.keys);
     return ok;
 }

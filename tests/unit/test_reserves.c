@@ -10,10 +10,18 @@
 #include "chainkit.h"
 #include "node/app/custody.h"
 #include "node/app/endblock.h"
+#include "node/app/margin.h"
+#include "node/app/margin_store.h"
 #include "node/app/reserves.h"
 #include "node/app/reserves_view.h"
+#include "node/contract/chost.h"
+#include "node/contract/contract.h"
 #include "proto/codec.h"
+#include "crypto/bytes.h"
 #include "crypto/sumtree_pb.h"
+#include "tests/unit/tmpdir.h"
+
+static int cmp_pub(const void *a, const void *b) { return memcmp(a, b, 32); }
 
 static int setup(void **st) {
     (void)st;
@@ -134,6 +142,18 @@ static void test_epoch_boundary_builds_tree(void **st) {
     world_close(&w);
 }
 
+/* The stored leaf-set chunk `chunk` of `epoch` ('r' 'L' epoch chunk); it must exist. */
+static const uint8_t *leaf_chunk(cn_overlay *ov, uint64_t epoch, uint32_t chunk, size_t *len) {
+    cn_key k;
+    cn_key_start(&k, CN_SK_RESERVES);
+    cn_key_u8(&k, 'L');
+    cn_key_be64(&k, epoch);
+    cn_key_be32(&k, chunk);
+    const uint8_t *v;
+    assert_int_equal(cn_overlay_get(ov, k.b, k.len, &v, len), 1);
+    return v;
+}
+
 /* A leaf set larger than one 4 MiB chunk is stored in several values and rebuilds the same
  * root. */
 static void test_leaf_set_chunks(void **st) {
@@ -156,19 +176,178 @@ static void test_leaf_set_chunks(void **st) {
     assert_int_equal(cn_reserves_get_epoch(&ov, 1, &e), 1);
     assert_int_equal(e.leaf_count, n);
     assert_true(e.totals[0] == (cn_u128)n * (n + 1) / 2);
-    cn_key k;
-    cn_key_start(&k, CN_SK_RESERVES);
-    cn_key_u8(&k, 'L');
-    cn_key_be64(&k, 1);
-    cn_key_be32(&k, 1);
-    const uint8_t *v;
     size_t vl;
-    assert_int_equal(cn_overlay_get(&ov, k.b, k.len, &v, &vl), 1);
+    leaf_chunk(&ov, 1, 1, &vl);
     assert_int_equal(vl, 100 * (32 + 8 * g.n_assets));
     cn_sumtree *t = NULL;
     assert_int_equal(cn_reserves_rebuild(&ov, g.chain_id, 1, &t), 1);
     cn_sumtree_free(t);
     cn_overlay_free(&ov);
+    cn_genesis_free(&g);
+}
+
+/* The epoch step over state split between the committed store and the block's overlay
+ * (updates, deletes, new clients, balances in a symbol that only shares a prefix with a
+ * genesis asset, margin cash and loans) gathers exactly the claims that point reads of each
+ * account's balance, locked balance and margin cash give: same accounts, same order, same
+ * amounts. */
+#define SPLIT_N 240
+
+/* Writes pub's margin cash record in the contract's layout (docs/margin.md): be64 cash in
+ * two's complement, be64 interest index. */
+static void put_cash(cn_overlay *ov, const uint8_t pub[32], int64_t cash) {
+    uint8_t cid[32], key[33], k[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY], v[16];
+    cn_contract_id(CN_MARGIN_NAME, cid);
+    key[0] = 'c';
+    memcpy(key + 1, pub, 32);
+    cn_put_be64(v, (uint64_t)cash);
+    cn_put_be64(v + 8, 1000000000u);
+    assert_true(cn_overlay_put(ov, k, cn_cstore_key(k, cid, key, sizeof key), v, sizeof v));
+}
+
+static void rand_state(cn_overlay *ov, uint64_t i) {
+    uint8_t pub[32];
+    cn_sha256(pub, &i, sizeof i);
+    if (i % 7 != 3)
+        put_client(ov, pub); /* every 7th is a holder without an account record */
+    if (i % 4 != 0)
+        assert_true(cn_state_set_balance(ov, pub, "USD", (int64_t)(i * 977 % 100000) + 1));
+    if (i % 3 == 0)
+        assert_true(cn_state_set_balance(ov, pub, "AAPL", (int64_t)(i % 50) + 1));
+    if (i % 5 == 0)
+        assert_true(cn_custody_set_locked(ov, pub, i % 10 ? "USD" : "AAPL", (int64_t)i + 1));
+    if (i % 6 == 0)
+        assert_true(cn_state_set_balance(ov, pub, "USDX", 999)); /* not a genesis asset */
+    if (i % 2 == 1)
+        put_cash(ov, pub, (int64_t)(i * 31 % 5000) * (i % 4 == 1 ? 1 : -1));
+}
+
+static void block_changes(cn_overlay *ov, uint64_t i) {
+    uint8_t pub[32];
+    cn_sha256(pub, &i, sizeof i);
+    cn_key k;
+    switch (i % 9) {
+    case 0: /* a new client */
+        cn_sha256(pub, (uint64_t[1]){i + 100000}, 8);
+        put_client(ov, pub);
+        assert_true(cn_state_set_balance(ov, pub, "AAPL", (int64_t)i + 5));
+        break;
+    case 1: /* spends everything */
+        assert_true(cn_state_set_balance(ov, pub, "USD", 0));
+        assert_true(cn_state_set_balance(ov, pub, "AAPL", 0));
+        assert_true(cn_custody_set_locked(ov, pub, "USD", 0));
+        break;
+    case 2:
+        assert_true(cn_state_set_balance(ov, pub, "USD", 123456));
+        break;
+    case 4:
+        assert_true(cn_custody_set_locked(ov, pub, "AAPL", 17));
+        put_cash(ov, pub, 4242);
+        break;
+    case 8: /* a loan in the block */
+        put_cash(ov, pub, -77);
+        break;
+    case 5: /* the account record goes: its balances are no client's claim */
+        cn_sk_account(&k, pub);
+        assert_true(cn_overlay_del(ov, k.b, k.len));
+        break;
+    case 7: /* becomes a client */
+        put_client(ov, pub);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Expected leaf rows by point reads: (pubkey, K x be64) for every account with a claim. */
+static size_t expected_rows(cn_overlay *ov, const cn_genesis *g, uint8_t *rows) {
+    uint8_t(*pubs)[32] = malloc(2 * SPLIT_N * 32);
+    assert_non_null(pubs);
+    size_t np = 0;
+    for (uint64_t i = 0; i < SPLIT_N; i++) {
+        cn_sha256(pubs[np++], &i, sizeof i);
+        cn_sha256(pubs[np++], (uint64_t[1]){i + 100000}, 8);
+    }
+    qsort(pubs, np, 32, cmp_pub);
+    size_t row = 32 + 8 * g->n_assets, n = 0;
+    uint8_t cid[32];
+    assert_int_equal(cn_margin_deployed(ov, cid), 1);
+    for (size_t i = 0; i < np; i++) {
+        cn_account a;
+        int r = cn_state_get_account(ov, pubs[i], &a);
+        assert_true(r >= 0);
+        if (!r)
+            continue;
+        uint8_t *p = rows + n * row;
+        int any = 0;
+        memcpy(p, pubs[i], 32);
+        for (size_t k = 0; k < g->n_assets; k++) {
+            int64_t b, l;
+            assert_true(cn_state_get_balance(ov, pubs[i], g->assets[k].symbol, &b) >= 0);
+            assert_true(cn_custody_get_locked(ov, pubs[i], g->assets[k].symbol, &l) >= 0);
+            int64_t m = 0;
+            if (k == 0)
+                assert_int_equal(cn_margin_cash_claim(ov, cid, pubs[i], &m), 1);
+            cn_put_be64(p + 32 + 8 * k, (uint64_t)(b + l + m));
+            any |= b + l + m != 0;
+        }
+        n += any ? 1 : 0;
+    }
+    free(pubs);
+    return n;
+}
+
+static void test_epoch_over_committed_state(void **st) {
+    (void)st;
+    cn_genesis g;
+    load_genesis(&g);
+    tdir td;
+    assert_int_equal(tdir_make_prefixed(&td, "cn-test-reserves-"), 0);
+    cn_store *s = NULL;
+    cn_store_opts o = {.map_size = (size_t)64 << 20};
+    assert_int_equal(cn_store_open(&s, td.data, &o), CN_STORE_OK);
+    cn_overlay ov;
+    cn_overlay_init(&ov, NULL);
+    cn_key mk; /* the margin contract counts as deployed once its record exists */
+    cn_sk_named(&mk, CN_SK_CONTRACT, CN_MARGIN_NAME);
+    assert_true(cn_overlay_put(&ov, mk.b, mk.len, "code", 4));
+    for (uint64_t i = 0; i < SPLIT_N; i++)
+        rand_state(&ov, i);
+    size_t nw;
+    cn_ov_write *w = cn_overlay_writes(&ov, &nw);
+    cn_store_wtxn *t;
+    assert_int_equal(cn_store_begin(s, &t), CN_STORE_OK);
+    for (size_t i = 0; i < nw; i++)
+        assert_int_equal(cn_store_put(t, CN_DB_STATE, w[i].key, w[i].klen, w[i].val, w[i].vlen),
+                         CN_STORE_OK);
+    assert_int_equal(cn_store_commit(t), CN_STORE_OK);
+    free(w);
+    cn_overlay_free(&ov);
+    cn_store_rtxn *r;
+    assert_int_equal(cn_store_read_begin(s, &r), CN_STORE_OK);
+    cn_overlay_init(&ov, r);
+    for (uint64_t i = 0; i < SPLIT_N; i++)
+        block_changes(&ov, i);
+    size_t row = 32 + 8 * g.n_assets;
+    uint8_t *want = malloc(2 * SPLIT_N * row);
+    assert_non_null(want);
+    size_t n = expected_rows(&ov, &g, want);
+    assert_true(n > SPLIT_N / 2);
+    cn_evlist ev = {0};
+    assert_true(cn_reserves_end_block(&ov, &g, 3, &ev));
+    cn_evlist_free(&ev);
+    cn_reserves_epoch e;
+    assert_int_equal(cn_reserves_get_epoch(&ov, 1, &e), 1);
+    assert_int_equal(e.leaf_count, n);
+    size_t vl;
+    const uint8_t *v = leaf_chunk(&ov, 1, 0, &vl);
+    assert_int_equal(vl, n * row);
+    assert_memory_equal(v, want, n * row);
+    free(want);
+    cn_overlay_free(&ov);
+    cn_store_read_end(r);
+    cn_store_close(s);
+    tdir_remove(&td);
     cn_genesis_free(&g);
 }
 
@@ -429,6 +608,7 @@ int main(void) {
         cmocka_unit_test(test_epoch_boundary_builds_tree),
         cmocka_unit_test(test_attest_and_solvency),
         cmocka_unit_test(test_leaf_set_chunks),
+        cmocka_unit_test(test_epoch_over_committed_state),
         cmocka_unit_test(test_header_carries_root),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
