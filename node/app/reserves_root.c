@@ -49,44 +49,47 @@ int cn_reserves_header_ok(cn_store *store, const uint8_t *root, size_t len, char
     return 1;
 }
 
-int cn_reserves_load_key(const char *home, char *why, size_t cap) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/reserves.secret", home);
+/* Reads a key file: 64 hex digits, trailing whitespace allowed. Returns 1 with the key and
+ * its hex in hex[0..64], 0 for a malformed file (why says so), -1 when it cannot be opened. */
+static int read_key_file(const char *path, uint8_t key[CN_RESERVES_KEY_LEN],
+                         char hex[2 * CN_RESERVES_KEY_LEN + 1], char *why, size_t cap) {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return 1;
+        return -1;
     char buf[80];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
         n--;
     buf[n] = 0;
-    uint8_t key[CN_RESERVES_KEY_LEN];
-    if (n != 2 * CN_RESERVES_KEY_LEN || !cn_hex_decode_exact(key, sizeof key, buf)) {
+    if (n != 2 * CN_RESERVES_KEY_LEN || !cn_hex_decode_exact(key, CN_RESERVES_KEY_LEN, buf)) {
         snprintf(why, cap, "%s: expected 64 hex digits (a 32-byte key)", path);
         return 0;
     }
-    cn_reserves_set_key(key);
+    memcpy(hex, buf, n + 1);
     return 1;
 }
 
-int cn_reserves_install_key(const char *src, const char *home, char *why, size_t cap) {
-    FILE *f = fopen(src, "rb");
-    if (!f) {
-        snprintf(why, cap, "%s: cannot open", src);
-        return 0;
-    }
-    char buf[80];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = 0;
+int cn_reserves_load_key(const char *home, char *why, size_t cap) {
+    char path[4200], hex[2 * CN_RESERVES_KEY_LEN + 1];
+    snprintf(path, sizeof path, "%s/reserves.secret", home);
     uint8_t key[CN_RESERVES_KEY_LEN];
-    if (n != 2 * CN_RESERVES_KEY_LEN || !cn_hex_decode_exact(key, sizeof key, buf)) {
-        snprintf(why, cap, "%s: expected 64 hex digits (a 32-byte key)", src);
+    int r = read_key_file(path, key, hex, why, cap);
+    if (r < 0)
+        return 1; /* no file: the default key */
+    if (r == 1)
+        cn_reserves_set_key(key);
+    return r;
+}
+
+int cn_reserves_install_key(const char *src, const char *home, char *why, size_t cap) {
+    char hex[2 * CN_RESERVES_KEY_LEN + 2];
+    uint8_t key[CN_RESERVES_KEY_LEN];
+    int r = read_key_file(src, key, hex, why, cap);
+    if (r < 0)
+        snprintf(why, cap, "%s: cannot open", src);
+    if (r != 1)
         return 0;
-    }
     char path[4200];
     snprintf(path, sizeof path, "%s/reserves.secret", home);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -94,8 +97,9 @@ int cn_reserves_install_key(const char *src, const char *home, char *why, size_t
         snprintf(why, cap, "%s: cannot create (already there?)", path);
         return 0;
     }
-    buf[n] = '\n';
-    int ok = write(fd, buf, n + 1) == (ssize_t)(n + 1);
+    size_t n = 2 * CN_RESERVES_KEY_LEN;
+    hex[n] = '\n';
+    int ok = write(fd, hex, n + 1) == (ssize_t)(n + 1);
     ok = close(fd) == 0 && ok;
     if (!ok)
         snprintf(why, cap, "%s: write failed", path);
