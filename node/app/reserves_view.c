@@ -112,8 +112,8 @@ json_t *cn_reserves_view_epoch(cn_store *store, uint64_t epoch) {
 }
 
 /* One rebuilt tree is kept (epoch, root) so repeated proof requests for the latest epoch cost
- * a lookup, not a rebuild (about 3 s for 1,000,000 accounts). The API runs on one thread; the
- * mutex only guards against misuse from several. */
+ * a lookup, not a rebuild (about 3 s for 1,000,000 accounts). The API thread reads it; the
+ * node's warmer (cn_reserves_view_warm) fills it for a new epoch before the first request. */
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static cn_sumtree *cache_tree;
 static uint64_t cache_epoch;
@@ -144,6 +144,46 @@ static cn_sumtree *cached_tree(cn_store *store, const char *chain_id, uint64_t e
     cn_overlay_free(&ov);
     cn_store_read_end(r);
     return *rc == 1 ? cache_tree : NULL;
+}
+
+int cn_reserves_view_warm(cn_store *store, const char *chain_id, uint64_t skip,
+                          uint64_t *epoch) {
+    *epoch = 0;
+    cn_store_rtxn *r;
+    if (cn_store_read_begin(store, &r) != CN_STORE_OK)
+        return -1;
+    cn_overlay ov;
+    cn_overlay_init(&ov, r);
+    cn_reserves_epoch e;
+    int rc = cn_reserves_latest(&ov, epoch);
+    if (rc == 1 && *epoch == 0)
+        rc = 0;
+    if (rc == 1 && *epoch == skip)
+        rc = 2;
+    if (rc == 1)
+        rc = cn_reserves_get_epoch(&ov, *epoch, &e);
+    if (rc == 1) {
+        pthread_mutex_lock(&cache_mu);
+        int hit = cache_tree && cache_epoch == *epoch && memcmp(cache_root, e.root, 32) == 0;
+        pthread_mutex_unlock(&cache_mu);
+        cn_sumtree *t = NULL;
+        /* built outside the lock: the API thread keeps serving the cached epoch meanwhile */
+        if (!hit && (rc = cn_reserves_rebuild(&ov, chain_id, *epoch, &t)) == 1) {
+            pthread_mutex_lock(&cache_mu);
+            if (!cache_tree || cache_epoch <= *epoch) { /* never replace a newer one */
+                cn_sumtree_free(cache_tree);
+                cache_tree = t;
+                cache_epoch = *epoch;
+                memcpy(cache_root, e.root, 32);
+                t = NULL;
+            }
+            pthread_mutex_unlock(&cache_mu);
+            cn_sumtree_free(t);
+        }
+    }
+    cn_overlay_free(&ov);
+    cn_store_read_end(r);
+    return rc;
 }
 
 /* JSON form of a proof (docs/reserves.md) plus the client's secret. */

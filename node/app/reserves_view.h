@@ -33,6 +33,13 @@ int cn_reserves_view_proof(cn_store *store, const char *chain_id, uint64_t epoch
 /* The leaf export text (docs/reserves.md "Leaf export"); same returns. */
 int cn_reserves_view_leaves(cn_store *store, const char *chain_id, uint64_t epoch, char **out,
                             size_t *len);
+/* Rebuilds the latest published epoch's tree into the cache the proof and export routes read,
+ * unless it is there already or it is epoch `skip` (0: none), so the first request after an
+ * epoch does not wait for the rebuild. Cheap when there is nothing to do. For a thread other
+ * than the API's. Returns 1 (cached), 2 (it is `skip`), 0 (nothing published) or -1 (storage
+ * error or a leaf set that does not rebuild the root); *epoch is the latest epoch. */
+int cn_reserves_view_warm(cn_store *store, const char *chain_id, uint64_t skip,
+                          uint64_t *epoch);
 /* The digest a signed request signs (see top). */
 void cn_reserves_api_digest(uint8_t out[32], const char *chain_id, const char *request,
                             uint64_t timestamp_s);

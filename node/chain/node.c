@@ -4,7 +4,8 @@
  * (node/rpc/server.h) and SIGINT/SIGTERM; the consensus engine (engine.h) runs on a thread of
  * its own with the peer-to-peer network, timers, block sync and block execution, so
  * admission goes on while a block commits; a small worker pool verifies the signatures of
- * batch submissions in parallel. A stop breaks the loop, then stops the engine after its
+ * batch submissions in parallel; the admitter admits peers' transactions, and the proof
+ * warmer rebuilds each new reserves epoch's tree. A stop breaks the loop, then stops the engine after its
  * current step, so a stop never leaves a half-done height; a SIGKILL leaves the previous
  * height committed (one LMDB transaction per block) and the next start resumes there.
  */
@@ -93,6 +94,13 @@ int cn_node_open(cn_node **out, const char *home, const cn_config *cfg, const cn
         cn_node_close(n);
         return 0;
     }
+    n->warmer = cn_proof_warmer_new(n->store, n->g.chain_id);
+    if (!n->warmer) {
+        snprintf(err, cap, "could not start the reserves proof thread");
+        cn_node_close(n);
+        return 0;
+    }
+    cn_proof_warmer_poke(n->warmer); /* an epoch published before a restart */
     tip_publish(n);
     cn_node_backend_init(n);
     cn_engine_params ep = {.app = n->app,
@@ -143,6 +151,7 @@ static void on_commit(void *ctx, uint64_t height, size_t n_txs) {
     sample_rate(n);
     pthread_mutex_unlock(&n->tip_mu);
     tip_publish(n);
+    cn_proof_warmer_poke(n->warmer);
     if (cn_log_enabled(CN_LOGL_INFO)) {
         const cn_tip *t = cn_app_tip(n->app);
         char ah[65];
@@ -276,6 +285,8 @@ void cn_node_close(cn_node *n) {
     n->eng = NULL;
     cn_admitter_free(n->admitter); /* after the engine, which feeds it */
     n->admitter = NULL;
+    cn_proof_warmer_free(n->warmer); /* after the engine, which pokes it; before the store */
+    n->warmer = NULL;
     cn_rpc_server_stop(n->rpc);
     if (n->timer)
         event_free(n->timer);

@@ -9,6 +9,7 @@
 #include "node/chain/admitter.h"
 #include "node/chain/node.h"
 #include "node/chain/engine.h"
+#include "node/chain/proof_warmer.h"
 #include "node/mempool/mempool.h"
 #include "node/rpc/backend.h"
 #include "node/util/workpool.h"
@@ -39,6 +40,7 @@ struct cn_node {
     struct event *watch;
     cn_workpool *verifiers;
     cn_admitter *admitter; /* peers' txs, admitted off the engine thread */
+    cn_proof_warmer *warmer; /* rebuilds a new reserves epoch's tree for the proof routes */
     /* (wall ms, committed tx total) at recent blocks, for the tx/s metric */
     uint64_t samp_t[CN_RATE_SAMPLES], samp_n[CN_RATE_SAMPLES];
     size_t samp_head, samp_count;
