@@ -297,7 +297,7 @@ static int rows_add(claim_rows *c, uint32_t K, const uint8_t pub[32]) {
     return 1;
 }
 
-/* Walks one family: fn(ctx, row of the account or NULL, key, value) for each record whose
+/* Walks one family: fn(ctx, the account's row, key, value) for each record whose
  * pubkey (at byte `at` of its key) is an account's. Returns 1, or 0 when fn or storage
  * failed. */
 typedef int (*family_fn)(void *ctx, uint64_t *row, const uint8_t *k, size_t kl,
