@@ -25,7 +25,7 @@
 
 #define CN_GAS_LEDGER 1000u /* fixed gas of every ledger transaction */
 #define CN_DEPOSIT_REF_MAX 64
-#define CN_EVENT_MAX_ATTRS 6
+#define CN_EVENT_MAX_ATTRS 8
 #define CN_EVENT_VALUE_MAX 160
 
 typedef struct {

@@ -13,7 +13,8 @@
  *      block, on its largest position whose asset takes liquidations (not halted, not stale,
  *      priced); inside a grace period only an account with E < grace_bps × MM is liquidated.
  *      What is not liquidated stays queued for the next block.
- * The contract's events (margin.call, margin.liquidation, margin.penalty, margin.shortfall,
+ * The pass emits margin.queued / margin.unqueued as accounts enter and leave the queue; the
+ * contract's events (margin.call, margin.liquidation, margin.penalty, margin.shortfall,
  * margin.bad_debt) join the block's end-of-block events, and "margin.pass" summarizes it.
  */
 #include "node/app/margin.h"
@@ -35,7 +36,14 @@ typedef struct {
     cn_evlist *ev;
     int64_t cap, grace_bps;
     int64_t candidates, crossed, liquidated, deferred_halt, deferred_grace, left_queue;
+    int64_t entered_queue, queue_events;
 } pass;
+
+/* Queue events listed per block. The end-of-block receipt is one message capped at 4 MiB
+ * (CN_CAP_BLOCK), and a crash may cross hundreds of thousands of accounts at once: an
+ * unbounded list would make the block impossible to store. The counts in margin.pass stay
+ * complete; the queue itself is state (GET /v1/margin shows each account's entry). */
+#define QUEUE_EVENTS_MAX 1000
 
 static const uint8_t keeper[32]; /* the caller of the node's own calls: the zero id */
 
@@ -114,38 +122,64 @@ static int asset_moved(pass *p, int64_t asset, int64_t price, cn_idset *cand) {
     return 1;
 }
 
-/* Step 3 for one account: its rank when under maintenance (1), not under (0), or not
- * evaluable now, a position without a price (2); -1 on failure. */
-static int judge(pass *p, const uint8_t id[32], int64_t *rank) {
-    int64_t e, mm;
-    int x = cn_margin_eval(p->rt, id, &e, NULL, &mm);
+/* What step 3 found for one account. */
+typedef struct {
+    int verdict; /* 1 under maintenance, 0 not, 2 not evaluable now (a position without a
+                  * price), -1 failure */
+    int64_t rank, equity, maintenance;
+} judgement;
+
+static judgement judge(pass *p, const uint8_t id[32]) {
+    judgement j = {0, 0, 0, 0};
+    int x = cn_margin_eval(p->rt, id, &j.equity, NULL, &j.maintenance);
     if (x <= 0)
-        return x < 0 ? -1 : 2;
-    if (mm > 0 && e < mm) {
-        *rank = cn_mq_rank(e, mm);
-        return 1;
+        j.verdict = x < 0 ? -1 : 2;
+    else if (j.maintenance > 0 && j.equity < j.maintenance) {
+        j.rank = cn_mq_rank(j.equity, j.maintenance);
+        j.verdict = 1;
     }
-    return 0;
+    return j;
 }
 
-/* Applies a verdict of judge: queue at rank, or leave the queue. */
-static int settle(pass *p, const uint8_t id[32], int verdict, int64_t rank) {
-    if (verdict == 2)
+/* "margin.queued" / "margin.unqueued": an account enters or leaves the queue. Entering is
+ * the margin call proper (equity fell below maintenance), emitted once, whether or not the
+ * account can be liquidated in this block; the contract's margin.call comes with each step. */
+static int queue_event(pass *p, const char *type, const uint8_t id[32], const judgement *j) {
+    if (p->queue_events >= QUEUE_EVENTS_MAX)
+        return 1;
+    p->queue_events++;
+    cn_event *e = cn_evlist_add(p->ev, type);
+    if (!e)
+        return 0;
+    cn_ev_hex(e, "account", id, 32);
+    cn_ev_i64(e, "equity", j->equity);
+    cn_ev_i64(e, "maintenance", j->maintenance);
+    if (j->verdict == 1)
+        cn_ev_i64(e, "rank_bps", j->rank);
+    return 1;
+}
+
+/* Applies a judgement: queue at its rank, or leave the queue. */
+static int settle(pass *p, const uint8_t id[32], const judgement *j) {
+    if (j->verdict == 2)
         return 1; /* left as it is */
-    if (verdict == 1)
-        return cn_mq_put(p->ov, id, rank);
     int64_t r;
     int q = cn_mq_get(p->ov, id, &r);
     if (q < 0)
         return 0;
-    p->left_queue += q;
-    return cn_mq_del(p->ov, id);
+    if (j->verdict == 1) {
+        p->entered_queue += !q;
+        return (q || queue_event(p, "margin.queued", id, j)) && cn_mq_put(p->ov, id, j->rank);
+    }
+    if (!q)
+        return 1;
+    p->left_queue++;
+    return queue_event(p, "margin.unqueued", id, j) && cn_mq_del(p->ov, id);
 }
 
 static int check(pass *p, const uint8_t id[32]) {
-    int64_t rank = 0;
-    int v = judge(p, id, &rank);
-    return v >= 0 && settle(p, id, v, rank);
+    judgement j = judge(p, id);
+    return j.verdict >= 0 && settle(p, id, &j);
 }
 
 /* The position a step liquidates: the largest by value among assets that take
@@ -237,15 +271,13 @@ static int run_pass(pass *p) {
     p->candidates = (int64_t)cand.n;
     /* judged first, queued after: every write to the block overlay makes the next contract
      * call's scans index more keys, so the k checks of a tick stay linear in k */
-    int *verdict = calloc(cand.n ? cand.n : 1, sizeof *verdict);
-    int64_t *rank = calloc(cand.n ? cand.n : 1, sizeof *rank);
-    ok = ok && verdict && rank;
+    judgement *jd = calloc(cand.n ? cand.n : 1, sizeof *jd);
+    ok = ok && jd;
     for (size_t i = 0; ok && i < cand.n; i++)
-        ok = (verdict[i] = judge(p, cand.id[i], &rank[i])) >= 0;
+        ok = (jd[i] = judge(p, cand.id[i])).verdict >= 0;
     for (size_t i = 0; ok && i < cand.n; i++)
-        ok = settle(p, cand.id[i], verdict[i], rank[i]);
-    free(verdict);
-    free(rank);
+        ok = settle(p, cand.id[i], &jd[i]);
+    free(jd);
     cn_idset_free(&cand);
     q = NULL;
     nq = ok ? cn_mq_list(p->ov, &q) : -1;
@@ -285,7 +317,7 @@ int cn_margin_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, ui
     free(q);
     if (nq < 0)
         return 0;
-    if (p.crossed || p.liquidated || nq || p.left_queue) {
+    if (p.crossed || p.liquidated || nq || p.left_queue || p.entered_queue) {
         cn_event *e = cn_evlist_add(ev, "margin.pass");
         if (!e)
             return 0;
@@ -295,6 +327,8 @@ int cn_margin_end_block(cn_overlay *ov, const cn_genesis *g, uint64_t height, ui
         cn_ev_i64(e, "deferred_halted", p.deferred_halt);
         cn_ev_i64(e, "deferred_grace", p.deferred_grace);
         cn_ev_i64(e, "left_queue", p.left_queue);
+        cn_ev_i64(e, "entered_queue", p.entered_queue);
+        cn_ev_i64(e, "queue_events_unlisted", p.entered_queue + p.left_queue - p.queue_events);
     }
     return !ev->oom;
 }

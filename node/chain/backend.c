@@ -402,6 +402,7 @@ static void be_metrics(void *ctx, struct evbuffer *out) {
                         (unsigned long long)cn_admitter_dropped(n->admitter));
     consensus_metrics(n, out);
     cn_oracle_write_metrics(n->store, &n->g, time_ms, out);
+    cn_margin_write_metrics(n->store, out);
 }
 
 static json_t *be_get_oracle(void *ctx, const char *asset) {

@@ -82,16 +82,29 @@ view globals 2; bad=$V
 check_conservation "$n"
 # The liquidations are in the end-of-block events of the block that made them, readable by
 # height from the API: one margin.liquidation per crossed account, and the shortfalls.
-top=$(height); nliq=0; nshort=0
+# Each crossed account got its margin call (margin.queued) when it entered the queue, and
+# left the queue (margin.unqueued) once its liquidation restored it.
+top=$(height); nliq=0; nshort=0; ncall=0; nleft=0
+count() { (grep -o "\"type\":\"$1\"" <<<"$b" || true) | wc -l; }
 for ((h = 1; h <= top; h++)); do
   b=$(curl -sf "$node_url/v1/blocks/$h") || fail "block $h"
-  nliq=$((nliq + $( (grep -o "\"type\":\"margin.liquidation\"" <<<"$b" || true) | wc -l)))
-  nshort=$((nshort + $( (grep -o "\"type\":\"margin.shortfall\"" <<<"$b" || true) | wc -l)))
+  nliq=$((nliq + $(count margin.liquidation)))
+  nshort=$((nshort + $(count margin.shortfall)))
+  ncall=$((ncall + $(count margin.queued)))
+  nleft=$((nleft + $(count margin.unqueued)))
 done
 crossed=0
 for ((i = 0; i < n; i++)); do (( (10000 - deps[i]) * 100 >= 8000 * 70 )) && crossed=$((crossed + 1)); done
 [ "$nliq" -ge "$crossed" ] || fail "$nliq margin.liquidation events for $crossed crossed accounts"
 [ "$nshort" = "$shortfalls" ] || fail "$nshort margin.shortfall events, $shortfalls shortfalls"
+[ "$ncall" = "$crossed" ] || fail "$ncall margin.queued events for $crossed crossed accounts"
+[ "$nleft" = "$crossed" ] || fail "$nleft margin.unqueued events for $crossed crossed accounts"
+# The operator's view of the same: an empty queue, and the fund and bad debt as booked.
+view globals 1; ins=$V
+metrics=$(curl -sf "$node_url/metrics") || fail "metrics"
+grep -qx "clearnode_margin_queue_accounts 0" <<<"$metrics" || fail "queue gauge: $metrics"
+grep -qx "clearnode_margin_bad_debt $bad" <<<"$metrics" || fail "bad debt gauge, want $bad"
+grep -qx "clearnode_margin_insurance_fund $ins" <<<"$metrics" || fail "fund gauge, want $ins"
 stop_node
 "$bin/clearnode" verify --home "$home" --replay > "$work/verify" || fail "replay: $(cat "$work/verify")"
 echo "margin weekend gap: ok ($shortfalls shortfalls, bad debt $bad)"

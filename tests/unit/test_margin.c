@@ -5,7 +5,8 @@
  *  - open_position / close_position: field checks, the leverage refusal, scaling of
  *    quantities by decimals, side and limit checks on close, the cash asset refused;
  *  - the end-of-block pass: the per-block cap, the queue persisted in worst-first order and
- *    drained in later blocks, no liquidation at a halted price, the grace rule;
+ *    drained in later blocks, no liquidation at a halted price, the grace rule, the
+ *    margin.queued / margin.unqueued events and their per-block bound;
  *  - the withdrawal hook: cash drawn from margin only above initial margin and never while
  *    a position's asset is halted;
  *  - the genesis record of the contract's parameters and the account view.
@@ -210,6 +211,18 @@ static size_t count_events(const char *type) {
     return n;
 }
 
+/* The value of attribute key of the first event of type in this block's events. */
+static const char *event_attr(const char *type, const char *key) {
+    for (size_t i = 0; i < EV.n; i++) {
+        if (strcmp(EV.ev[i].type, type) != 0)
+            continue;
+        for (size_t j = 0; j < EV.ev[i].n; j++)
+            if (strcmp(EV.ev[i].attrs[j].key, key) == 0)
+                return EV.ev[i].attrs[j].value;
+    }
+    return "";
+}
+
 static void end_block(void) {
     cn_evlist_free(&EV);
     memset(&EV, 0, sizeof EV);
@@ -357,6 +370,14 @@ static void test_pass_cap_and_worst_first(void **state) {
     set_price("AAPL", USD(92), CN_OA_LIVE, 0);
     end_block();
     assert_int_equal(count_events("margin.liquidation"), 2); /* the cap */
+    /* all five got their margin call when they entered the queue; the two liquidated ones
+     * were restored above maintenance and left it */
+    assert_int_equal(count_events("margin.queued"), 5);
+    assert_int_equal(count_events("margin.unqueued"), 2);
+    assert_string_equal(event_attr("margin.pass", "entered_queue"), "5");
+    assert_string_equal(event_attr("margin.pass", "left_queue"), "2");
+    assert_string_equal(event_attr("margin.pass", "queued"), "3");
+    assert_string_equal(event_attr("margin.pass", "queue_events_unlisted"), "0");
     /* the two 2100 USD accounts (1 and 3) went first, in account id order */
     unsigned first = memcmp(ACC[1], ACC[3], 32) < 0 ? 1 : 3, second = first == 1 ? 3 : 1;
     char hex[65];
@@ -380,6 +401,8 @@ static void test_pass_cap_and_worst_first(void **state) {
     set_time(NOW + 1000);
     end_block();
     assert_int_equal(count_events("margin.liquidation"), 2);
+    assert_int_equal(count_events("margin.queued"), 0); /* one call per entry, not per block */
+    assert_int_equal(count_events("margin.unqueued"), 2);
     assert_true(QTY(2, 1) < 100000000 && QTY(4, 1) < 100000000);
     assert_int_equal(QTY(0, 1), 100000000);
     set_time(NOW + 1000);
@@ -401,6 +424,22 @@ static void test_pass_halt_and_grace(void **state) {
     set_price("AAPL", USD(92), CN_OA_HALTED, 0); /* the breaker froze 92 */
     end_block();
     assert_int_equal(count_events("margin.liquidation"), 0);
+    /* the margin calls are out although nothing can be sold at the halted price */
+    assert_int_equal(count_events("margin.queued"), 5);
+    assert_int_equal(count_events("margin.call"), 0);
+    char hex[65];
+    cn_hex_encode(hex, ACC[1], 32);
+    int seen = 0;
+    for (size_t i = 0; i < EV.n; i++) {
+        if (strcmp(EV.ev[i].type, "margin.queued") || strcmp(EV.ev[i].attrs[0].value, hex))
+            continue;
+        /* 2100 USD bought 100 AAPL at 100: at 92 equity 1300, maintenance 20% of 9200 */
+        assert_string_equal(EV.ev[i].attrs[1].value, "1300000000");
+        assert_string_equal(EV.ev[i].attrs[2].value, "1840000000");
+        assert_string_equal(EV.ev[i].attrs[3].value, "7065");
+        seen++;
+    }
+    assert_int_equal(seen, 1);
     cn_mq_entry *q;
     assert_int_equal(cn_mq_list(&OV, &q), 5); /* queued, waiting for the resume */
     free(q);
@@ -426,6 +465,36 @@ static void test_pass_halt_and_grace(void **state) {
     set_price("AAPL", USD(87), CN_OA_LIVE, grace_end);
     end_block();
     assert_int_equal(count_events("margin.liquidation"), 2);
+}
+
+/* A crash that crosses more accounts than the end-of-block receipt can list: the first
+ * 1,000 margin calls are listed, the rest counted, and every account is queued. */
+static void test_queue_events_bounded(void **state) {
+    (void)state;
+    enum { N = 1005 };
+    cn_exec_result r;
+    for (unsigned i = 0; i < N; i++) {
+        cn_keypair k;
+        tk_key(&k, 1000 + i);
+        cn_account a;
+        memset(&a, 0, sizeof a);
+        a.kind = CN_ACCT_CLIENT;
+        assert_true(cn_state_put_account(&OV, k.pub, &a));
+        memcpy(ACC[7], k.pub, 32);
+        fund(7, USD(2100));
+        assert_int_equal(trade(7, 1, "AAPL", 1, 1000000, 0, &r), CN_TX_OK);
+    }
+    end_block();
+    set_time(NOW + 1000);
+    set_price("AAPL", USD(92), CN_OA_HALTED, 0);
+    end_block();
+    assert_int_equal(count_events("margin.liquidation"), 0);
+    assert_int_equal(count_events("margin.queued"), 1000);
+    assert_string_equal(event_attr("margin.pass", "entered_queue"), "1005");
+    assert_string_equal(event_attr("margin.pass", "queue_events_unlisted"), "5");
+    cn_mq_entry *q;
+    assert_int_equal(cn_mq_list(&OV, &q), N);
+    free(q);
 }
 
 /* ---- the withdrawal hook ---------------------------------------------------------------- */
@@ -528,6 +597,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_open_close_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pass_cap_and_worst_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pass_halt_and_grace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_events_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_withdraw_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_genesis_record_and_view, setup, teardown),
         cmocka_unit_test(test_genesis_needs_cash_asset),
