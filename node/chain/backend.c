@@ -19,6 +19,7 @@
 #include "node/app/ledger.h"
 #include "node/app/state.h"
 #include "node/app/oracle_json.h"
+#include "node/app/validators_json.h"
 #include "crypto/bytes.h"
 #include "node/store/keys.h"
 
@@ -426,6 +427,10 @@ static json_t *be_get_margin(void *ctx, const uint8_t pub[32]) {
     return cn_margin_json(n->store, &n->g, pub);
 }
 
+static json_t *be_get_validators(void *ctx, uint64_t height) {
+    return cn_validators_json(((cn_node *)ctx)->store, height);
+}
+
 static json_t *be_get_proposal(void *ctx, uint64_t id) {
     return cn_gov_json_proposal(((cn_node *)ctx)->store, id);
 }
@@ -446,6 +451,7 @@ void cn_node_backend_init(cn_node *n) {
         .get_account_withdrawals = be_get_account_withdrawals,
         .get_proposal = be_get_proposal,
         .get_margin = be_get_margin,
+        .get_validators = be_get_validators,
         .reserves = cn_backend_reserves,
     };
 }

@@ -49,6 +49,9 @@ typedef struct cn_rpc_backend {
      * liquidation prices, state; NULL when the account has no margin account. A node without
      * it answers 503. */
     json_t *(*get_margin)(void *ctx, const uint8_t pubkey[32]);
+    /* GET /v1/validators/{height}: the set that signs that height (docs/api.md); NULL: not
+     * a height whose set is final. */
+    json_t *(*get_validators)(void *ctx, uint64_t height);
     /* Admits n encoded Signed txs (POST /v1/txs), each with the same checks and results as
      * submit_tx; signatures may be verified in parallel, admission is in array order. Fills
      * codes[i], hashes[i] (zero when over the size cap) and the NUL-terminated message at

@@ -179,6 +179,20 @@ void cn_rpc_handle_margin(const cn_rpc_backend *be, const char *param, cn_rpc_re
     answer(r, be->get_margin(be->ctx, key), "no margin account for this public key");
 }
 
+void cn_rpc_handle_validators(const cn_rpc_backend *be, const char *param, cn_rpc_resp *r) {
+    uint64_t height;
+    if (!cn_rpc_parse_height(param, &height)) {
+        cn_rpc_resp_api_error(r, CN_RPC_E_INVALID_HEIGHT, NULL);
+        return;
+    }
+    if (be->get_validators == NULL) {
+        cn_rpc_resp_api_error(r, CN_RPC_E_UNAVAILABLE, NULL);
+        return;
+    }
+    answer(r, be->get_validators(be->ctx, height),
+           "no final validator set at this height (above the committed height + 1)");
+}
+
 void cn_rpc_handle_block(const cn_rpc_backend *be, const char *param, const char *query,
                          cn_rpc_resp *r) {
     uint64_t height;

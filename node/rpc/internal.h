@@ -87,6 +87,7 @@ void cn_rpc_handle_block(const cn_rpc_backend *be, const char *param, const char
 void cn_rpc_handle_status(const cn_rpc_backend *be, cn_rpc_resp *r);
 void cn_rpc_handle_metrics(const cn_rpc_backend *be, const cn_rpc_metrics *m, cn_rpc_resp *r);
 void cn_rpc_handle_margin(const cn_rpc_backend *be, const char *param, cn_rpc_resp *r);
+void cn_rpc_handle_validators(const cn_rpc_backend *be, const char *param, cn_rpc_resp *r);
 void cn_rpc_handle_oracle(const cn_rpc_backend *be, const char *param, cn_rpc_resp *r);
 /* handler_reserves.c: GET /v1/reserves/... with the request-signing headers (may be NULL). */
 void cn_rpc_handle_reserves(const cn_rpc_backend *be, const char *rest, const char *query,

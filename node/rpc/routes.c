@@ -26,6 +26,7 @@ static const struct route table[] = {
     [CN_RPC_ROUTE_PROPOSAL] = {"/v1/governance/proposals/", 1, CN_RPC_GET, "proposal"},
     [CN_RPC_ROUTE_RESERVES] = {"/v1/reserves/", 3, CN_RPC_GET, "reserves"},
     [CN_RPC_ROUTE_MARGIN] = {"/v1/margin/", 1, CN_RPC_GET, "margin"},
+    [CN_RPC_ROUTE_VALIDATORS] = {"/v1/validators/", 1, CN_RPC_GET, "validators"},
     [CN_RPC_ROUTE_NONE] = {NULL, 0, CN_RPC_GET, "none"},
 };
 

@@ -20,6 +20,7 @@ typedef enum {
     CN_RPC_ROUTE_PROPOSAL,      /* GET  /v1/governance/proposals/{id} */
     CN_RPC_ROUTE_RESERVES,      /* GET  /v1/reserves/{epoch}[/proof/{pubkey}|/leaves] */
     CN_RPC_ROUTE_MARGIN,        /* GET  /v1/margin/{pubkey} */
+    CN_RPC_ROUTE_VALIDATORS,    /* GET  /v1/validators/{height} */
     CN_RPC_ROUTE_NONE,          /* no route: 404 (also the metrics label of rejected requests) */
     CN_RPC_ROUTE_COUNT
 } cn_rpc_route;

@@ -78,6 +78,9 @@ static void dispatch(cn_rpc_server *srv, struct evhttp_request *req, cn_rpc_rout
     case CN_RPC_ROUTE_MARGIN:
         cn_rpc_handle_margin(srv->be, param, r);
         break;
+    case CN_RPC_ROUTE_VALIDATORS:
+        cn_rpc_handle_validators(srv->be, param, r);
+        break;
     case CN_RPC_ROUTE_WITHDRAWAL:
     case CN_RPC_ROUTE_ACCOUNT_WITHDRAWALS:
     case CN_RPC_ROUTE_PROPOSAL:

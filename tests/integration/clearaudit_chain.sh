@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # clearaudit against a real one-validator node on a loopback port: verify-chain over the blocks
-# the node made, a wrong validator set refused, and verify-proof's header path fed with the
-# encoded blocks the node serves (GET /v1/blocks/{h}?format=proto).
+# the node made, a wrong validator set refused, verify-proof's header path fed with the
+# encoded blocks the node serves (GET /v1/blocks/{h}?format=proto), and a validator power
+# change followed through GET /v1/validators/{h}.
 set -euo pipefail
 bin=${CLEARNODE_BIN:?CLEARNODE_BIN must point at the built programs}
 if [ ! -x "$bin/clearnode" ] || [ ! -x "$bin/clearctl" ]; then
@@ -77,4 +78,38 @@ rc=0
   --next-block "$dir/b3.pb" --validators "$dir/net/genesis.json" --json >"$dir/out" || rc=$?
 grep -q '"signed_power"' "$dir/out" || fail "header 2 not certified: $(cat "$dir/out")"
 [ "$rc" = 1 ] || fail "verify-proof exit $rc: $(cat "$dir/out")"
+
+# A validator power change by governance (10 -> 20, effective two blocks after the proposal's
+# block): the node serves each height's set, and verify-chain follows the change from the
+# genesis set, which vouched for it.
+pk0=$("$ctl" keys show "$member")
+"$ctl" tx propose --validator-power "$pk0" --power 20 --expiry +3600 --key "$member" --wait \
+  >"$dir/out" || fail "propose validator power: $(cat "$dir/out")"
+grep -q '"state":"executed"\|"state": "executed"' "$dir/out" ||
+  "$ctl" query proposal 1 | grep -q executed || fail "proposal not executed: $(cat "$dir/out")"
+# the node makes blocks for transactions: three more take the chain past the change
+for i in 4 5 6; do
+  "$ctl" tx deposit --account "$c0" --asset USD --amount 1000 --ref "dep-$i" --key "$member" \
+    --wait >/dev/null || fail "deposit $i"
+done
+h=$(curl -sf "$node/v1/status" | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
+curl -sf "$node/v1/validators/1" | grep -q '"power":10' || fail "set of height 1"
+curl -sf "$node/v1/validators/$h" | grep -q '"power":20' || fail "set of height $h"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$node/v1/validators/$((h + 100))")
+[ "$code" = 404 ] || fail "a set above the committed height + 1 answered $code"
+"$bin/clearaudit" verify-chain --node "$node" --validators "$dir/net/genesis.json" \
+  --write-validators "$dir/now.json" --json >"$dir/out" || fail "verify-chain across the change: $(cat "$dir/out")"
+grep -q '"vouched_power": 10' "$dir/out" || fail "no set change reported: $(cat "$dir/out")"
+grep -q '"power": 20' "$dir/now.json" || fail "written set: $(cat "$dir/now.json")"
+# The written set certifies a block after the change, which the genesis set no longer does.
+t=$((h - 1))
+curl -sf "$node/v1/blocks/$t?format=proto" -o "$dir/bt.pb" || fail "GET block $t"
+curl -sf "$node/v1/blocks/$h?format=proto" -o "$dir/bh.pb" || fail "GET block $h"
+rc=0
+"$bin/clearaudit" verify-proof "$here/tests/vectors/reserves/proof_0.pb" --header "$dir/bt.pb" \
+  --next-block "$dir/bh.pb" --validators "$dir/net/genesis.json" --json >"$dir/out" || rc=$?
+grep -q '"code": "validator_set_mismatch"' "$dir/out" || fail "genesis set after the change: $(cat "$dir/out")"
+"$bin/clearaudit" verify-proof "$here/tests/vectors/reserves/proof_0.pb" --header "$dir/bt.pb" \
+  --next-block "$dir/bh.pb" --validators "$dir/now.json" --json >"$dir/out" || true
+grep -q '"signed_power": 20' "$dir/out" || fail "block $t not certified by the written set: $(cat "$dir/out")"
 echo "clearaudit chain: ok"

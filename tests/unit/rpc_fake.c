@@ -102,6 +102,13 @@ static json_t *fake_get_margin(void *ctx, const uint8_t pubkey[32]) {
     return json_pack("{s:s, s:s}", "state", "ok", "equity", "2500000000");
 }
 
+static json_t *fake_get_validators(void *ctx, uint64_t height) {
+    (void)ctx;
+    if (height > 4)
+        return NULL;
+    return json_pack("{s:I, s:s}", "height", (json_int_t)height, "hash", "ab");
+}
+
 static json_t *fake_get_block(void *ctx, uint64_t height) {
     (void)ctx;
     if (height > 3)
@@ -161,6 +168,7 @@ rpc_fake *rpc_fake_start(const cn_rpc_limits *lim) {
                              .get_tx = fake_get_tx,
                              .get_account = fake_get_account,
                              .get_margin = fake_get_margin,
+                             .get_validators = fake_get_validators,
                              .get_block = fake_get_block,
                              .get_block_raw = fake_get_block_raw,
                              .get_status = fake_get_status,

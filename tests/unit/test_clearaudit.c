@@ -18,6 +18,7 @@
 #include "node/cmd/clearaudit/http.c"
 #include "node/cmd/clearaudit/jsonval.c"
 #include "node/cmd/clearaudit/report.c"
+#include "node/cmd/clearaudit/valset.c"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 
 static char dir[256];
 static cn_keypair vals[NV];
+static cn_keypair strangers[NV]; /* keys no genesis set knows */
 static const int64_t powers[NV] = {10, 10, 10, 30}; /* total 60: more than 40 needed */
 static const char *const ASSETS[] = {"AAPL", "USD"};
 static uint8_t acc_pub[NACC][32], acc_secret[NACC][32];
@@ -104,11 +106,18 @@ static int run(char *code, size_t cap, int (*cmd)(int, char **), ...) {
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
+/* The set that signs the headers and commits being made: the genesis set unless a test of
+ * set changes switches it. */
+static const cn_keypair *set_keys = vals;
+static const int64_t *set_powers = powers;
+
 static void valset_hash(uint8_t out[32]) {
+    const cn_keypair *ks = set_keys;
+    const int64_t *pw = set_powers;
     int order[NV] = {0, 1, 2, 3};
     for (int i = 0; i < NV; i++)
         for (int j = i + 1; j < NV; j++)
-            if (memcmp(vals[order[j]].pub, vals[order[i]].pub, 32) < 0) {
+            if (memcmp(ks[order[j]].pub, ks[order[i]].pub, 32) < 0) {
                 int t = order[i];
                 order[i] = order[j];
                 order[j] = t;
@@ -116,8 +125,8 @@ static void valset_hash(uint8_t out[32]) {
     cn_hasher h;
     cn_hasher_start(&h, CN_TAG_VALIDATORS);
     for (int i = 0; i < NV; i++) {
-        cn_hasher_update(&h, vals[order[i]].pub, 32);
-        cn_hasher_u64(&h, (uint64_t)powers[order[i]]);
+        cn_hasher_update(&h, ks[order[i]].pub, 32);
+        cn_hasher_u64(&h, (uint64_t)pw[order[i]]);
     }
     cn_hasher_finish(&h, out);
 }
@@ -167,14 +176,14 @@ static Clearnode__V1__Commit *make_commit(uint64_t height, const uint8_t block_i
         v.block_id = (ProtobufCBinaryData){32, kind == V_OTHER_BLOCK ? other
                                                                      : (uint8_t *)(uintptr_t)block_id};
         v.timestamp = 1000;
-        v.validator = (ProtobufCBinaryData){32, vals[who[i]].pub};
+        v.validator = (ProtobufCBinaryData){32, (uint8_t *)(uintptr_t)set_keys[who[i]].pub};
         Clearnode__V1__Signed *s = calloc(1, sizeof *s);
         clearnode__v1__signed__init(s);
         assert_true(cn_encode(&v.base, CN_CAP_VOTE, &s->body.data, &s->body.len));
         s->signer = (ProtobufCBinaryData){32, malloc(32)};
-        memcpy(s->signer.data, vals[who[i]].pub, 32);
+        memcpy(s->signer.data, set_keys[who[i]].pub, 32);
         s->sig = (ProtobufCBinaryData){64, malloc(64)};
-        assert_true(cn_sign_body(&vals[who[i]], s->sig.data, CN_TAG_SIG_VOTE, CHAIN, s->body.data,
+        assert_true(cn_sign_body(&set_keys[who[i]], s->sig.data, CN_TAG_SIG_VOTE, CHAIN, s->body.data,
                                  s->body.len));
         if (kind == V_BAD_SIG && i == 0)
             s->sig.data[10] ^= 1;
@@ -311,6 +320,9 @@ static int setup(void **state) {
         uint8_t sk[32];
         memset(sk, 0x10 + i, 32);
         if (!cn_keypair_from_seckey(&vals[i], sk))
+            return -1;
+        memset(sk, 0x30 + i, 32);
+        if (!cn_keypair_from_seckey(&strangers[i], sk))
             return -1;
     }
     uint8_t ah[NACC][32], salt[NACC][32];
@@ -536,13 +548,46 @@ static void test_solvency(void **state) {
 #define CHAIN_LEN 4
 static uint8_t *blocks[CHAIN_LEN + 1];
 static size_t block_len[CHAIN_LEN + 1];
+static char *set_answer[CHAIN_LEN + 1]; /* GET /v1/validators/{h} */
 static int srv_fd;
 
-/* Blocks 1..CHAIN_LEN, each carrying the commit of the previous one; `bad` breaks one link. */
-static void make_chain(int bad) {
+/* Validator-set changes at block 3: SET_MORE_POWER gives validator 3 power 60 (the same keys
+ * vouch for it); SET_NEW_KEYS hands the chain to four keys of which the trusted set knows
+ * none; SET_LYING_NODE is SET_MORE_POWER with the node answering the genesis set. */
+enum { SET_SAME, SET_MORE_POWER, SET_NEW_KEYS, SET_LYING_NODE };
+static const int64_t more_power[NV] = {10, 10, 10, 60};
+
+static char *set_json(uint64_t h) {
+    char *buf = malloc(2048), hex[65];
+    size_t o = (size_t)snprintf(buf, 2048, "{\"height\": %llu, \"validators\": [",
+                                (unsigned long long)h);
+    for (int i = 0; i < NV; i++)
+        o += (size_t)snprintf(buf + o, 2048 - o, "%s{\"pubkey\": \"%s\", \"power\": %lld}",
+                              i ? ", " : "", ca_hex32(hex, set_keys[i].pub),
+                              (long long)set_powers[i]);
+    snprintf(buf + o, 2048 - o, "]}");
+    return buf;
+}
+
+/* Blocks 1..CHAIN_LEN, each carrying the commit of the previous one; `bad` breaks one link;
+ * `change` switches the validator set from block 3 on. */
+static void make_chain_sets(int bad, int change) {
     uint8_t prev_id[32], lch[32];
     Clearnode__V1__Commit *prev_commit = NULL;
     for (uint64_t h = 1; h <= CHAIN_LEN; h++) {
+        if (h == 3 && (change == SET_MORE_POWER || change == SET_LYING_NODE))
+            set_powers = more_power;
+        if (h == 3 && change == SET_NEW_KEYS)
+            set_keys = strangers;
+        free(set_answer[h]);
+        if (change == SET_LYING_NODE) {
+            const int64_t *p = set_powers;
+            set_powers = powers;
+            set_answer[h] = set_json(h);
+            set_powers = p;
+        } else {
+            set_answer[h] = set_json(h);
+        }
         size_t hlen;
         uint8_t *enc = NULL;
         size_t elen = 0;
@@ -570,7 +615,11 @@ static void make_chain(int bad) {
         free(hdr);
     }
     free_commit(prev_commit);
+    set_keys = vals;
+    set_powers = powers;
 }
+
+static void make_chain(int bad) { make_chain_sets(bad, SET_SAME); }
 
 static void *serve(void *arg) {
     (void)arg;
@@ -589,6 +638,13 @@ static void *serve(void *arg) {
             int hl = snprintf(head, sizeof head,
                               "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", bl, body);
             send(c, head, (size_t)hl, 0);
+        } else if (sscanf(req, "GET /v1/validators/%llu ", &h) == 1 && h >= 1 &&
+                   h <= CHAIN_LEN) {
+            size_t bl = strlen(set_answer[h]);
+            int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                              bl);
+            send(c, head, (size_t)hl, 0);
+            send(c, set_answer[h], bl, 0);
         } else if (sscanf(req, "GET /v1/blocks/%llu?format=proto ", &h) == 1 && h >= 1 &&
                    h <= CHAIN_LEN) {
             /* Chunked, to exercise the client's decoder. */
@@ -648,11 +704,55 @@ static void test_verify_chain(void **state) {
            "--header", path_of("b2.pb"), "--validators", g);
     EXPECT(4, "network", ca_cmd_verify_chain, "verify-chain", "--node", "http://127.0.0.1:1",
            "--validators", g);
+
+    /* A power change at block 3, vouched for by the whole genesis set: followed, and the set
+     * written out is the new one, which then verifies the later blocks by itself. */
+    make_chain_sets(0, SET_MORE_POWER);
+    const char *nv = path_of("validators-now.json");
+    EXPECT(0, "", ca_cmd_verify_chain, "verify-chain", "--node", url, "--validators", g,
+           "--write-validators", nv);
+    json_t *rep = json_load_file(path_of("stdout.json"), 0, NULL);
+    json_t *ch = json_object_get(rep, "set_changes");
+    assert_int_equal(json_array_size(ch), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ch, 0), "height")), 3);
+    /* the precommits of validators 3, 1, 2: 30 + 10 + 10 of the genesis set's 60 */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ch, 0), "vouched_power")),
+                     50);
+    assert_int_equal(json_integer_value(json_object_get(rep, "total_power")), 90);
+    json_decref(rep);
+    ca_valset *got = malloc(sizeof *got);
+    char err[256];
+    assert_true(ca_valset_load(got, nv, err, sizeof err));
+    set_powers = more_power;
+    uint8_t want[32];
+    valset_hash(want);
+    set_powers = powers;
+    assert_memory_equal(got->hash, want, 32);
+    assert_string_equal(got->chain_id, CHAIN);
+    free(got);
+    EXPECT(0, "", ca_cmd_verify_chain, "verify-chain", "--node", url, "--validators", nv,
+           "--from", "3");
+    /* ... but the genesis set alone, without the node's answer, is not enough */
+    EXPECT(1, "validator_set_mismatch", ca_cmd_verify_proof, "verify-proof", path_of("proof.pb"),
+           "--header", path_of("b2.pb"), "--next-block", path_of("b3.pb"), "--validators", nv);
+    /* The node answers a set that is not the one the header names. */
+    make_chain_sets(0, SET_LYING_NODE);
+    EXPECT(1, "validator_set_mismatch", ca_cmd_verify_chain, "verify-chain", "--node", url,
+           "--validators", g);
+    /* Keys the trusted set never vouched for take over: > 2/3 of their own set signed, none
+     * of the trusted set did. */
+    make_chain_sets(0, SET_NEW_KEYS);
+    EXPECT(1, "validator_set_unverified", ca_cmd_verify_chain, "verify-chain", "--node", url,
+           "--validators", g);
+    EXPECT(0, "", ca_cmd_verify_chain, "verify-chain", "--node", url, "--validators", g, "--to",
+           "2");
     shutdown(srv_fd, SHUT_RDWR);
     close(srv_fd);
     pthread_join(th, NULL);
-    for (int i = 0; i <= CHAIN_LEN; i++)
+    for (int i = 0; i <= CHAIN_LEN; i++) {
         free(blocks[i]);
+        free(set_answer[i]);
+    }
 }
 
 int main(void) {

@@ -619,6 +619,26 @@ static void test_margin_route(void **state) {
     rpc_fake_stop(h);
 }
 
+/* GET /v1/validators/{height}: 200 with the backend's set, 404 above the heights it knows,
+ * 400 for a height that is not a positive decimal, 503 without the backend's view. */
+static void test_validators_route(void **state) {
+    (void)state;
+    rpc_fake *h = rpc_fake_start(NULL);
+    reply r;
+    http(h->port, "GET", "/v1/validators/4", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"height\":4"));
+    free(r.body);
+    expect(h, "GET", "/v1/validators/5", NULL, NULL, 0, 404, "not_found");
+    expect(h, "GET", "/v1/validators/0", NULL, NULL, 0, 400, "invalid_height");
+    expect(h, "GET", "/v1/validators/-1", NULL, NULL, 0, 400, "invalid_height");
+    expect(h, "GET", "/v1/validators/4?x=1", NULL, NULL, 0, 400, "invalid_query");
+    expect(h, "POST", "/v1/validators/4", NULL, "x", 1, 405, NULL);
+    h->be.get_validators = NULL;
+    expect(h, "GET", "/v1/validators/4", NULL, NULL, 0, 503, "unavailable");
+    rpc_fake_stop(h);
+}
+
 /* A backend with nothing filled in answers 503, never crashes. */
 static void test_empty_backend(void **state) {
     (void)state;
@@ -641,6 +661,7 @@ int main(void) {
         cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_garbage_requests),
         cmocka_unit_test(test_rate_limit),      cmocka_unit_test(test_connection_cap),
         cmocka_unit_test(test_start_errors),    cmocka_unit_test(test_margin_route),
+        cmocka_unit_test(test_validators_route),
         cmocka_unit_test(test_empty_backend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

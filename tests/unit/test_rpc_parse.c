@@ -94,6 +94,8 @@ static void test_routes(void **state) {
     assert_string_equal(p, "");
     assert_int_equal(cn_rpc_route_match("/v1/accounts/k", &p), CN_RPC_ROUTE_ACCOUNT);
     assert_int_equal(cn_rpc_route_match("/v1/blocks/7", &p), CN_RPC_ROUTE_BLOCK);
+    assert_int_equal(cn_rpc_route_match("/v1/validators/7", &p), CN_RPC_ROUTE_VALIDATORS);
+    assert_string_equal(p, "7");
     assert_int_equal(cn_rpc_route_match("/v1/status", &p), CN_RPC_ROUTE_STATUS);
     assert_int_equal(cn_rpc_route_match("/metrics", &p), CN_RPC_ROUTE_METRICS);
     assert_int_equal(cn_rpc_route_match("/v1/txs", &p), CN_RPC_ROUTE_TXS_SUBMIT);

@@ -58,7 +58,7 @@ int ca_is_json(const uint8_t *buf, size_t len);
 /* Hex of a 32-byte value into a 65-byte buffer. */
 const char *ca_hex32(char out[65], const uint8_t v[32]);
 
-/* The validator set taken from a genesis file. */
+/* A validator set (valset.c). */
 typedef struct {
     char chain_id[65];
     size_t n;
@@ -71,6 +71,13 @@ typedef struct {
 /* Loads chain_id and the validators (members with role "validator" and "power") from genesis
  * JSON. Returns 1, or 0 with "<field>: <reason>" in err. */
 int ca_valset_load(ca_valset *vs, const char *path, char *err, size_t err_cap);
+/* The set in a node's GET /v1/validators/{height} answer ("validators": [{"pubkey","power"}]),
+ * for chain_id. Not trusted by itself: verify-chain checks it against the set before. */
+int ca_valset_from_node(ca_valset *vs, const char *chain_id, json_t *answer, char *err,
+                        size_t err_cap);
+/* Writes the set as a genesis-format file (chain_id, members with role "validator"), which
+ * ca_valset_load reads back. Returns 1, or 0 with a reason. */
+int ca_valset_write(const ca_valset *vs, const char *path, char *err, size_t err_cap);
 
 /* A header checked against its commit. */
 typedef struct {

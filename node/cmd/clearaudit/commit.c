@@ -1,9 +1,9 @@
-/* clearaudit: validator sets from genesis, commit certificates, header files.
+/* clearaudit: commit certificates and header files.
  *
  * A header is trusted only through its commit: precommits (signed Vote bodies, checked as the
  * exact bytes received) for the header's block id H_tag("clearnode/block", header bytes) from
- * distinct validators holding more than 2/3 of the voting power. The validator set comes from
- * the genesis file the auditor already trusts; the header's validators_hash must match it.
+ * distinct validators holding more than 2/3 of the voting power. The validator set is one the
+ * auditor trusts (valset.c); the header's validators_hash must match it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,102 +14,6 @@
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
 #include "node/cmd/clearaudit/clearaudit.h"
-
-/* ---- validator set ----------------------------------------------------------------------- */
-
-static int cmp_key(const void *a, const void *b) { return memcmp(a, b, 32); }
-
-static int member_is_validator(json_t *roles) {
-    size_t i;
-    json_t *r;
-    if (json_is_integer(roles)) /* a Role bit set, as in MemberChange.roles */
-        return (json_integer_value(roles) & 1) != 0;
-    json_array_foreach(roles, i, r) {
-        if (json_is_string(r) && strcmp(json_string_value(r), "validator") == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int ca_valset_load(ca_valset *vs, const char *path, char *err, size_t err_cap) {
-    memset(vs, 0, sizeof *vs);
-    uint8_t *buf;
-    size_t len;
-    if (!ca_read_file(path, CA_GENESIS_MAX, &buf, &len, err, err_cap))
-        return 0;
-    json_error_t je;
-    json_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
-    free(buf);
-    int ok = 0;
-    if (!root) {
-        snprintf(err, err_cap, "%s: line %d: %s", path, je.line, je.text);
-        return 0;
-    }
-    json_t *cid = json_object_get(root, "chain_id"), *members = json_object_get(root, "members");
-    if (!json_is_string(cid) || json_string_length(cid) == 0 || json_string_length(cid) > 64) {
-        snprintf(err, err_cap, "chain_id: missing or not a string of 1..64 bytes");
-        goto out;
-    }
-    memcpy(vs->chain_id, json_string_value(cid), json_string_length(cid) + 1);
-    if (!json_is_array(members)) {
-        snprintf(err, err_cap, "members: missing or not an array");
-        goto out;
-    }
-    size_t i;
-    json_t *m;
-    json_array_foreach(members, i, m) {
-        json_t *pk = json_object_get(m, "pubkey"), *roles = json_object_get(m, "roles");
-        json_t *power = json_object_get(m, "power");
-        if (!json_is_object(m) || !roles || !member_is_validator(roles))
-            continue;
-        if (vs->n == CA_MAX_VALIDATORS) {
-            snprintf(err, err_cap, "members: more than %d validators", CA_MAX_VALIDATORS);
-            goto out;
-        }
-        if (!json_is_string(pk) || !cn_hex_decode_exact(vs->pub[vs->n], 32, json_string_value(pk))) {
-            snprintf(err, err_cap, "members[%zu].pubkey: not 64 hex digits", i);
-            goto out;
-        }
-        if (!json_is_integer(power) || json_integer_value(power) <= 0 ||
-            json_integer_value(power) > 1000000000) {
-            snprintf(err, err_cap, "members[%zu].power: a validator needs power 1..1000000000", i);
-            goto out;
-        }
-        vs->power[vs->n] = (uint64_t)json_integer_value(power);
-        for (size_t j = 0; j < vs->n; j++)
-            if (memcmp(vs->pub[j], vs->pub[vs->n], 32) == 0) {
-                snprintf(err, err_cap, "members[%zu].pubkey: validator listed twice", i);
-                goto out;
-            }
-        vs->total += vs->power[vs->n];
-        vs->n++;
-    }
-    if (vs->n == 0) {
-        snprintf(err, err_cap, "members: no validator");
-        goto out;
-    }
-    /* Key order, as Header.validators_hash is computed (genesis.h). */
-    struct {
-        uint8_t pub[32];
-        uint64_t power;
-    } sorted[CA_MAX_VALIDATORS];
-    for (size_t j = 0; j < vs->n; j++) {
-        memcpy(sorted[j].pub, vs->pub[j], 32);
-        sorted[j].power = vs->power[j];
-    }
-    qsort(sorted, vs->n, sizeof sorted[0], cmp_key);
-    cn_hasher h;
-    cn_hasher_start(&h, CN_TAG_VALIDATORS);
-    for (size_t j = 0; j < vs->n; j++) {
-        cn_hasher_update(&h, sorted[j].pub, 32);
-        cn_hasher_u64(&h, sorted[j].power);
-    }
-    cn_hasher_finish(&h, vs->hash);
-    ok = 1;
-out:
-    json_decref(root);
-    return ok;
-}
 
 /* ---- commits ----------------------------------------------------------------------------- */
 
