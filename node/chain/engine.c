@@ -182,6 +182,7 @@ int en_commit_block(cn_engine *e, const uint8_t *block, size_t len, const uint8_
     free(ids);
     e->vs = nvs;
     e->set = nset;
+    en_net_admit_set(e);
     if (e->p.on_commit)
         e->p.on_commit(e->p.ctx, h, n_txs);
     return 1;

@@ -242,6 +242,9 @@ void en_block_send(cn_engine *e, en_block *b, uint64_t height, uint32_t round, i
 
 /* engine_net.c */
 int en_net_open(cn_engine *e, char *err, size_t cap);
+/* After a commit: every key of the validator set that is not yet a peer becomes one, so a
+ * validator that governance added can connect without a restart of this node. */
+void en_net_admit_set(cn_engine *e);
 void en_broadcast(cn_engine *e, const uint8_t *env, size_t len, cn_p2p_prio prio, int except);
 void en_send(cn_engine *e, int peer, const uint8_t *env, size_t len, cn_p2p_prio prio);
 /* Encodes an Envelope holding a proposal or vote (Signed bytes). */

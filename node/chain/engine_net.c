@@ -287,6 +287,27 @@ static void on_peer_down(void *ctx, const uint8_t key[CN_PUBKEY_LEN], cn_p2p_rea
 
 /* ---- setup ----------------------------------------------------------------------------------- */
 
+void en_net_admit_set(cn_engine *e) {
+    if (!e->p2p)
+        return; /* a lone validator runs without a network (docs/operator.md) */
+    for (uint32_t i = 0; i < e->set.n; i++) {
+        const uint8_t *k = e->set.key[i];
+        if (memcmp(k, e->key.pub, 32) == 0 || peer_index(e, k) >= 0)
+            continue;
+        char hex[65];
+        cn_hex_encode(hex, k, 32);
+        if (e->n_peers == EN_MAX_PEERS || cn_p2p_add_peer(e->p2p, k) != CN_P2P_OK) {
+            CN_LOG_WARN("p2p: validator %.16s joined the set but cannot be added as a peer "
+                        "(%d peers at most)", hex, EN_MAX_PEERS);
+            continue;
+        }
+        en_peer *p = &e->peers[e->n_peers++];
+        memset(p, 0, sizeof *p);
+        memcpy(p->key, k, 32);
+        CN_LOG_INFO("p2p: validator %.16s joined the set: its connections are accepted", hex);
+    }
+}
+
 int en_net_open(cn_engine *e, char *err, size_t cap) {
     static cn_config_peer dial[EN_MAX_PEERS];
     static uint8_t allow[EN_MAX_PEERS][32];

@@ -215,6 +215,29 @@ static int peer_set_addr(cn_p2p_peer *peer, const char *addr) {
     return 1;
 }
 
+/* A new peer at the end of the list (the caller checked key and room). NULL: no memory. */
+static cn_p2p_peer *append_peer(cn_p2p *p, const uint8_t key[CN_PUBKEY_LEN]) {
+    cn_p2p_peer *peer = &p->peers[p->n_peers];
+    memset(peer, 0, sizeof *peer);
+    peer->p = p;
+    memcpy(peer->key, key, CN_PUBKEY_LEN);
+    peer->dial_timer = evtimer_new(p->base, dial_cb, peer);
+    if (!peer->dial_timer)
+        return NULL;
+    p->n_peers++;
+    return peer;
+}
+
+cn_p2p_err cn_p2p_add_peer(cn_p2p *p, const uint8_t key[CN_PUBKEY_LEN]) {
+    if (!p || !key || !cn_pubkey_valid(key) || memcmp(key, p->kp.pub, CN_PUBKEY_LEN) == 0)
+        return CN_P2P_EINVAL;
+    if (cn_p2p_find(p, key))
+        return CN_P2P_OK;
+    if (p->n_peers == CN_P2P_MAX_PEERS)
+        return CN_P2P_EFULL;
+    return append_peer(p, key) ? CN_P2P_OK : CN_P2P_ENOMEM;
+}
+
 cn_p2p *cn_p2p_new(const cn_p2p_config *cfg, char *err, size_t err_cap) {
     if (!cfg || !cfg->base || !cfg->node_key)
         return new_fail(NULL, err, err_cap, "missing event base or node key");
@@ -239,7 +262,9 @@ cn_p2p *cn_p2p_new(const cn_p2p_config *cfg, char *err, size_t err_cap) {
     if (why)
         return new_fail(p, err, err_cap, why);
     p->reaper = event_new(p->base, -1, 0, reaper_cb, p);
-    p->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *p->peers);
+    /* room for the most peers at once: connections point into this array, so it never
+     * moves when cn_p2p_add_peer admits one later */
+    p->peers = calloc(CN_P2P_MAX_PEERS, sizeof *p->peers);
     if (!p->reaper || !p->peers)
         return new_fail(p, err, err_cap, "out of memory");
     for (size_t i = 0; i < cfg->n_peers; i++) {
@@ -256,13 +281,9 @@ cn_p2p *cn_p2p_new(const cn_p2p_config *cfg, char *err, size_t err_cap) {
             snprintf(msg, sizeof msg, "peer %zu: duplicate key %s...", i, ks);
             return new_fail(p, err, err_cap, msg);
         }
-        cn_p2p_peer *peer = &p->peers[p->n_peers];
-        peer->p = p;
-        memcpy(peer->key, pc->key, CN_PUBKEY_LEN);
-        peer->dial_timer = evtimer_new(p->base, dial_cb, peer);
-        if (!peer->dial_timer)
+        cn_p2p_peer *peer = append_peer(p, pc->key);
+        if (!peer)
             return new_fail(p, err, err_cap, "out of memory");
-        p->n_peers++;
         if (!peer_set_addr(peer, pc->addr)) {
             snprintf(msg, sizeof msg, "peer %zu: address is not a numeric ip:port", i);
             return new_fail(p, err, err_cap, msg);

@@ -184,6 +184,12 @@ cn_p2p *cn_p2p_new(const cn_p2p_config *cfg, char *err, size_t err_cap);
 /* The port the listener is bound to (useful with port 0); 0 if not listening. */
 uint16_t cn_p2p_listen_port(const cn_p2p *p);
 
+/* Admits one more key to the allowlist while running: its inbound connections are accepted
+ * from now on (the node adds validators that governance brought into the set). No address:
+ * set one with cn_p2p_set_peer_addr to dial it. Returns CN_P2P_OK (also when already listed),
+ * EINVAL (not a valid key, or our own), EFULL (CN_P2P_MAX_PEERS reached) or ENOMEM. */
+cn_p2p_err cn_p2p_add_peer(cn_p2p *p, const uint8_t key[CN_PUBKEY_LEN]);
+
 /* Sets (or clears, with NULL/"") the address we dial for an allowlisted peer, and schedules
  * a dial if it is not connected. Returns CN_P2P_OK, CN_P2P_EUNKNOWN or CN_P2P_EINVAL. */
 cn_p2p_err cn_p2p_set_peer_addr(cn_p2p *p, const uint8_t key[CN_PUBKEY_LEN], const char *addr);

@@ -168,6 +168,37 @@ static void test_reconnect(void **state) {
     node_free(&b);
 }
 
+/* A key admitted while running (a validator governance added): refused before, accepted
+ * after cn_p2p_add_peer, and messages flow both ways. */
+static void test_admit_peer(void **state) {
+    (void)state;
+    node a = {0}, b = {0};
+    node_key(&a);
+    node_key(&b);
+    node *pb[] = {&a};
+    node_start(&a, NULL, 0);
+    node_start(&b, pb, 1);
+    point(&b, &a);
+    WAIT_FOR(closes(&a, CN_P2P_R_UNKNOWN_KEY) >= 1, 3000);
+    assert_false(cn_p2p_is_connected(a.p, b.kp.pub));
+    assert_int_equal(cn_p2p_peer_count(a.p), 0);
+    assert_int_equal(cn_p2p_add_peer(a.p, b.kp.pub), CN_P2P_OK);
+    assert_int_equal(cn_p2p_add_peer(a.p, b.kp.pub), CN_P2P_OK); /* listed once */
+    assert_int_equal(cn_p2p_peer_count(a.p), 1);
+    assert_int_equal(cn_p2p_add_peer(a.p, a.kp.pub), CN_P2P_EINVAL);
+    uint8_t bad[32];
+    memset(bad, 0xff, sizeof bad);
+    assert_int_equal(cn_p2p_add_peer(a.p, bad), CN_P2P_EINVAL);
+    /* b redials with backoff and is let in now */
+    WAIT_FOR(cn_p2p_is_connected(a.p, b.kp.pub) && cn_p2p_is_connected(b.p, a.kp.pub), 5000);
+    send_env(&a, &b, 0x72, 10, CN_P2P_PRIO_TX, CN_P2P_OK);
+    send_env(&b, &a, 0x73, 10, CN_P2P_PRIO_TX, CN_P2P_OK);
+    WAIT_FOR(b.got == 1 && a.got == 1, 3000);
+    assert_int_equal(a.first[0], 0x73);
+    node_free(&a);
+    node_free(&b);
+}
+
 /* Queue limits and priorities on a live connection. */
 static void test_queue_limits(void **state) {
     (void)state;
@@ -315,6 +346,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_two_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_three_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admit_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),

@@ -244,8 +244,9 @@ int clearnode_init(int argc, char **argv) {
         cn_hex_encode(hex, pub, 32);
         const cn_gen_member *m = cn_genesis_member(&g, pub);
         if (!m || !(m->roles & CN_ROLE_VALIDATOR))
-            fprintf(stderr, "warning: validator key %s is not a validator in this genesis; "
-                            "'clearnode start' will refuse to run\n", hex);
+            fprintf(stderr, "note: key %s is not a genesis validator: the node follows the "
+                            "chain as a full node, and signs once governance adds it to the "
+                            "validator set (docs/operator.md)\n", hex);
         printf("initialized %s for chain %s\nvalidator %s\n", home, g.chain_id, hex);
     }
     cn_genesis_free(&g);
