@@ -26,7 +26,6 @@
 #include "node/app/custody.h"
 #include "node/app/margin_queue.h"
 #include "node/app/margin_store.h"
-#include "node/contract/chost.h"
 
 typedef struct {
     cn_crt *rt;
@@ -80,17 +79,10 @@ static int call_apply(pass *p, const char *entry, const int64_t *args, uint32_t 
 
 /* The volatility add-on stored in the asset's ring ("v" asset, offset 16), 0 if none. */
 static int stored_addon(pass *p, int64_t asset, int64_t *addon) {
-    uint8_t key[9], k[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];
+    uint8_t key[9];
     key[0] = 'v';
     cn_put_be64(key + 1, (uint64_t)asset);
-    size_t kl = cn_cstore_key(k, p->rt->id, key, sizeof key);
-    const uint8_t *v;
-    size_t n;
-    *addon = 0;
-    int x = cn_overlay_get(p->ov, k, kl, &v, &n);
-    if (x > 0 && n >= 24)
-        *addon = (int64_t)cn_get_be64(v + 16);
-    return x < 0 ? -1 : 1;
+    return cn_margin_word(p->ov, p->rt->id, key, sizeof key, 16, addon) < 0 ? -1 : 1;
 }
 
 /* Step 2 for one asset: records the price, refreshes holders on an add-on change, adds the
@@ -163,18 +155,19 @@ static int queue_event(pass *p, const char *type, const uint8_t id[32], const ju
 static int settle(pass *p, const uint8_t id[32], const judgement *j) {
     if (j->verdict == 2)
         return 1; /* left as it is */
-    int64_t r;
+    int64_t r = 0;
     int q = cn_mq_get(p->ov, id, &r);
     if (q < 0)
         return 0;
     if (j->verdict == 1) {
         p->entered_queue += !q;
-        return (q || queue_event(p, "margin.queued", id, j)) && cn_mq_put(p->ov, id, j->rank);
+        return (q || queue_event(p, "margin.queued", id, j)) &&
+               cn_mq_put_known(p->ov, id, q, r, j->rank);
     }
     if (!q)
         return 1;
     p->left_queue++;
-    return queue_event(p, "margin.unqueued", id, j) && cn_mq_del(p->ov, id);
+    return queue_event(p, "margin.unqueued", id, j) && cn_mq_del_known(p->ov, id, r);
 }
 
 static int check(pass *p, const uint8_t id[32]) {

@@ -3,23 +3,16 @@
  * covers shortfalls before losses are booked as bad debt. */
 #include "node/app/margin_json.h"
 
-#include "crypto/bytes.h"
 #include "node/app/margin.h"
 #include "node/app/margin_store.h"
 #include "node/app/overlay_cursor.h"
 #include "node/app/state.h"
-#include "node/contract/chost.h"
 
 /* One of the contract's global amounts ("H" house cash, "I" insurance, "B" bad debt); an
  * absent key is 0, as the contract reads it. Returns 1, or 0 on a storage failure. */
 static int global(cn_overlay *ov, const uint8_t cid[32], char which, int64_t *v) {
-    uint8_t key = (uint8_t)which, k[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];
-    size_t kl = cn_cstore_key(k, cid, &key, 1);
-    const uint8_t *p;
-    size_t n;
-    int x = cn_overlay_get(ov, k, kl, &p, &n);
-    *v = x > 0 && n >= 8 ? (int64_t)cn_get_be64(p) : 0;
-    return x >= 0;
+    uint8_t key = (uint8_t)which;
+    return cn_margin_word(ov, cid, &key, 1, 0, v) >= 0;
 }
 
 /* Accounts in the liquidation queue: its 'A' keys, one per account, counted by a cursor so a

@@ -48,25 +48,32 @@ int cn_mq_get(cn_overlay *ov, const uint8_t id[32], int64_t *rank) {
     return 1;
 }
 
+int cn_mq_del_known(cn_overlay *ov, const uint8_t id[32], int64_t old) {
+    uint8_t ka[34], kq[42];
+    key_a(ka, id);
+    key_q(kq, id, old);
+    return cn_overlay_del(ov, kq, sizeof kq) && cn_overlay_del(ov, ka, sizeof ka);
+}
+
 int cn_mq_del(cn_overlay *ov, const uint8_t id[32]) {
     int64_t rank;
     int x = cn_mq_get(ov, id, &rank);
     if (x <= 0)
         return x == 0;
-    uint8_t ka[34], kq[42];
-    key_a(ka, id);
-    key_q(kq, id, rank);
-    return cn_overlay_del(ov, kq, sizeof kq) && cn_overlay_del(ov, ka, sizeof ka);
+    return cn_mq_del_known(ov, id, rank);
 }
 
 int cn_mq_put(cn_overlay *ov, const uint8_t id[32], int64_t rank) {
-    int64_t old;
+    int64_t old = 0;
     int x = cn_mq_get(ov, id, &old);
-    if (x < 0)
-        return 0;
-    if (x == 1 && old == rank)
+    return x >= 0 && cn_mq_put_known(ov, id, x, old, rank);
+}
+
+int cn_mq_put_known(cn_overlay *ov, const uint8_t id[32], int queued, int64_t old,
+                    int64_t rank) {
+    if (queued && old == rank)
         return 1;
-    if (x == 1 && !cn_mq_del(ov, id))
+    if (queued && !cn_mq_del_known(ov, id, old))
         return 0;
     uint8_t ka[34], kq[42], v[8];
     key_a(ka, id);

@@ -30,6 +30,11 @@ int cn_mq_get(cn_overlay *ov, const uint8_t id[32], int64_t *rank);
 int cn_mq_put(cn_overlay *ov, const uint8_t id[32], int64_t rank);
 /* Removes id (no-op when absent). 1, or 0 on failure. */
 int cn_mq_del(cn_overlay *ov, const uint8_t id[32]);
+/* cn_mq_put and cn_mq_del for a caller that has just read the entry with cn_mq_get
+ * (queued = its result, old = the rank it gave): no second lookup. */
+int cn_mq_put_known(cn_overlay *ov, const uint8_t id[32], int queued, int64_t old,
+                    int64_t rank);
+int cn_mq_del_known(cn_overlay *ov, const uint8_t id[32], int64_t old);
 /* The whole queue in order (malloc'd). Returns the count, or -1 on failure. */
 long cn_mq_list(cn_overlay *ov, cn_mq_entry **out);
 

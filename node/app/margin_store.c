@@ -43,6 +43,20 @@ int cn_margin_deployed(cn_overlay *ov, uint8_t cid[32]) {
     return x;
 }
 
+int cn_margin_word(cn_overlay *ov, const uint8_t cid[32], const uint8_t *key, size_t klen,
+                   size_t off, int64_t *v) {
+    uint8_t k[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];
+    size_t kl = cn_cstore_key(k, cid, key, klen);
+    const uint8_t *p;
+    size_t n;
+    *v = 0;
+    int x = cn_overlay_get(ov, k, kl, &p, &n);
+    if (x <= 0 || n < off + 8)
+        return x < 0 ? -1 : 0;
+    *v = (int64_t)cn_get_be64(p + off);
+    return 1;
+}
+
 int cn_margin_cash_claim(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32],
                          int64_t *claim) {
     uint8_t key[33], k[CN_CSTORE_PREFIX_LEN + CN_VM_MAX_KEY];

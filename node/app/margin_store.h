@@ -18,6 +18,12 @@ int cn_margin_pos_get(cn_overlay *ov, const uint8_t cid[32], const uint8_t id[32
  * it is not, -1 on a storage failure. */
 int cn_margin_deployed(cn_overlay *ov, uint8_t cid[32]);
 
+/* The int64 at byte `off` of the value the contract `cid` stores under `key` (its globals, the
+ * volatility ring): 1 with *v set; 0 when the key is absent or its value too short (*v = 0,
+ * as the contract reads an absent key); -1 on a storage failure. */
+int cn_margin_word(cn_overlay *ov, const uint8_t cid[32], const uint8_t *key, size_t klen,
+                   size_t off, int64_t *v);
+
 /* The margin cash of `id` that the proof of reserves counts as a claim on the cash asset
  * (docs/reserves.md, "On chain"): the non-negative part of what the contract's `cash` view
  * returns. It is read from the "c" record (cash, index at its last write) rather than by

@@ -9,6 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${CLEARNODE_BIN:?CLEARNODE_BIN must point at the built programs}
+source "$here/tests/integration/lib/node_lib.sh" # free_port
 dir=$(mktemp -d /tmp/cn-addval-XXXXXX)
 fail() { echo "FAIL: $*"; for f in "$dir"/node*/node.log; do echo "-- $f"; tail -8 "$f"; done; exit 1; }
 trap 'CLEARNODE_BIN=$bin "$here/testnet/down.sh" --dir "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
@@ -25,14 +26,6 @@ export CLEARNODE_NODE=$(tn_url 0)
 # node4: a new key, a full node that dials the four validators
 "$ctl" keys new --dev --out "$dir/new.key" >/dev/null
 new=$("$ctl" keys show "$dir/new.key")
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
 api=$(free_port) && p2p=$(free_port) || fail "no free port"
 home=$dir/node4
 "$bin/clearnode" init --home "$home" --genesis "$dir/net/genesis.json" --key "$dir/new.key" \

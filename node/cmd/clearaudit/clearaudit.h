@@ -89,6 +89,8 @@ typedef struct {
     int has_last_block_id;
     uint8_t reserves_root[32];
     int has_reserves_root;
+    uint8_t validators_hash[32]; /* the set the header names */
+    int has_validators_hash;
     uint64_t signed_power;
     size_t signers;
 } ca_header_info;

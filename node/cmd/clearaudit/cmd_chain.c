@@ -106,20 +106,6 @@ static int node_height(ca_report *r, const char *url, unsigned timeout, uint64_t
     return 0;
 }
 
-/* The validators_hash of an encoded header; 0 when the header does not decode or has none
- * (ca_verify_commit then names the failure). */
-static int header_valhash(const fetched *b, uint8_t out[32]) {
-    cn_pb hpb;
-    if (cn_decode(CN_MSG_HEADER, b->blk->header.data, b->blk->header.len, &hpb) != CN_DECODE_OK)
-        return 0;
-    const Clearnode__V1__Header *hd = (const Clearnode__V1__Header *)hpb.msg;
-    int ok = hd->validators_hash.len == 32;
-    if (ok)
-        memcpy(out, hd->validators_hash.data, 32);
-    cn_pb_free(&hpb);
-    return ok;
-}
-
 /* Fetches the node's set for height h into w->next. Returns 0 or an exit status. */
 static int fetch_set(walk *w, uint64_t h) {
     char path[64], err[512];
@@ -147,10 +133,10 @@ static int fetch_set(walk *w, uint64_t h) {
 }
 
 /* Header h names a set other than the trusted one: the node's set for h must hash to it,
- * certify the block (checked by the caller), and be vouched for by > 1/3 of the trusted
- * set's power among the commit's signers. Then it becomes the trusted set. */
+ * certify the block (the commit checks, filling *info), and be vouched for by > 1/3 of the
+ * trusted set's power among the commit's signers. Then it becomes the trusted set. */
 static int follow_set(walk *w, uint64_t h, const uint8_t want[32], const fetched *cur,
-                      const Clearnode__V1__Commit *commit) {
+                      const Clearnode__V1__Commit *commit, ca_header_info *info) {
     int rc = fetch_set(w, h);
     if (rc)
         return rc;
@@ -159,9 +145,8 @@ static int follow_set(walk *w, uint64_t h, const uint8_t want[32], const fetched
         return ca_fail(w->r, CA_EXIT_FAILED, "validator_set_mismatch",
                        "block %llu: the node's validator set hashes to %s, not to the header's "
                        "validators_hash", (unsigned long long)h, ca_hex32(hex, w->next->hash));
-    ca_header_info info;
     const char *code = ca_verify_commit(w->next, cur->blk->header.data, cur->blk->header.len,
-                                        commit, &info, msg, sizeof msg);
+                                        commit, info, msg, sizeof msg);
     if (code)
         return ca_fail(w->r, CA_EXIT_FAILED, code, "block %llu (new validator set): %s",
                        (unsigned long long)h, msg);
@@ -201,18 +186,20 @@ static int check_pair(walk *w, uint64_t h, const fetched *cur, const fetched *nx
     char msg[1024];
     ca_header_info info, ninfo;
     const Clearnode__V1__Commit *commit = nxt->blk->last_commit;
-    uint8_t named[32];
+    const char *code = ca_verify_commit(w->vs, cur->blk->header.data, cur->blk->header.len,
+                                        commit, &info, msg, sizeof msg);
     /* heights 1 and 2 are always signed by the genesis set: a change takes effect two blocks
-     * after the block that executes it, so there is no change to follow (ca_verify_commit
-     * reports the mismatch) */
-    if (h > 2 && header_valhash(cur, named) && memcmp(named, w->vs->hash, 32) != 0) {
-        int rc = follow_set(w, h, named, cur, commit);
+     * after the block that executes it, so there is no change to follow there */
+    if (code && strcmp(code, "validator_set_mismatch") == 0 && h > 2 &&
+        info.has_validators_hash) {
+        uint8_t named[32];
+        memcpy(named, info.validators_hash, 32);
+        int rc = follow_set(w, h, named, cur, commit, &info);
         if (rc)
             return rc;
+        code = NULL;
     }
     const ca_valset *vs = w->vs;
-    const char *code = ca_verify_commit(vs, cur->blk->header.data, cur->blk->header.len, commit,
-                                        &info, msg, sizeof msg);
     if (code)
         return ca_fail(r, CA_EXIT_FAILED, code, "block %llu: %s", (unsigned long long)h, msg);
     if (info.height != h)

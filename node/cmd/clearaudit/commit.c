@@ -91,6 +91,10 @@ const char *ca_verify_commit(const ca_valset *vs, const uint8_t *hdr, size_t hdr
         memcpy(info->reserves_root, h->reserves_root.data, 32);
         info->has_reserves_root = 1;
     }
+    if (h->validators_hash.len == 32) {
+        memcpy(info->validators_hash, h->validators_hash.data, 32);
+        info->has_validators_hash = 1;
+    }
     if (strcmp(h->chain_id ? h->chain_id : "", vs->chain_id) != 0)
         code = failf(msg, cap, "chain_mismatch", "header chain id '%s' is not the genesis's '%s'",
                      h->chain_id ? h->chain_id : "", vs->chain_id);
